@@ -1,0 +1,288 @@
+//! Aggregation: sentence labels become stance profiles per document, outlet and source group,
+//! and pairs of groups are compared. These are the numbers a study cites, so each comes with
+//! its uncertainty: a percentile bootstrap over sentences with a fixed seed (the same input
+//! always gives the same interval).
+//!
+//! Sentences of one document are not independent, so sentence-level intervals are narrower
+//! than a document-level analysis would give; with few documents per group, read them as a
+//! lower bound on the uncertainty.
+
+use crate::label::Probs;
+use ndarray::Array1;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+/// The part of a labelled sentence that aggregation needs.
+#[derive(Debug, Clone)]
+pub struct Labelled<'a> {
+    pub doc_id: &'a str,
+    pub outlet: &'a str,
+    pub group: &'a str,
+    pub probs: Probs,
+}
+
+/// A value with its 95% bootstrap interval; NaN when there is nothing to estimate.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Estimate {
+    pub value: f64,
+    pub low: f64,
+    pub high: f64,
+}
+
+impl Estimate {
+    const MISSING: Estimate = Estimate { value: f64::NAN, low: f64::NAN, high: f64::NAN };
+}
+
+/// Label counts and indices of one document, outlet or group.
+#[derive(Debug, Clone)]
+pub struct Profile {
+    /// "document", "outlet" or "group".
+    pub level: &'static str,
+    pub key: String,
+    pub n_documents: usize,
+    pub n_sentences: usize,
+    /// Sentences per stance label, in `STANCE_LABELS` order.
+    pub stance_counts: [usize; 3],
+    /// Sentences per sentiment label, in `SENTIMENT_LABELS` order.
+    pub sentiment_counts: [usize; 3],
+    /// Mean of p_favor − p_against.
+    pub stance_index: Estimate,
+    /// Mean of p_positive − p_negative.
+    pub sentiment_index: Estimate,
+}
+
+/// Two groups side by side.
+#[derive(Debug, Clone)]
+pub struct Comparison {
+    pub group_a: String,
+    pub group_b: String,
+    pub n_a: usize,
+    pub n_b: usize,
+    pub index_a: f64,
+    pub index_b: f64,
+    /// Stance index of a minus that of b.
+    pub index_difference: Estimate,
+    /// Jensen–Shannon distance (base 2, in [0, 1]) between the stance-label distributions.
+    pub js_distance: f64,
+}
+
+/// Settings of the bootstrap.
+#[derive(Debug, Clone, Copy)]
+pub struct Bootstrap {
+    pub resamples: usize,
+    pub seed: u64,
+}
+
+fn stance_value(p: &Probs) -> f64 {
+    p.stance[0] as f64 - p.stance[1] as f64
+}
+fn sentiment_value(p: &Probs) -> f64 {
+    p.sentiment[0] as f64 - p.sentiment[2] as f64
+}
+
+/// Stable 64-bit FNV-1a, to derive one bootstrap stream per unit from the seed, so a unit's
+/// interval does not depend on which other units are in the corpus.
+fn fnv1a(parts: &[&str]) -> u64 {
+    let mut h: u64 = 0xcbf29ce484222325;
+    for part in parts {
+        for b in part.bytes().chain([0u8]) {
+            h ^= b as u64;
+            h = h.wrapping_mul(0x100000001b3);
+        }
+    }
+    h
+}
+
+/// Linear-interpolation quantile (NumPy's default) of sorted values.
+fn quantile(sorted: &[f64], q: f64) -> f64 {
+    let pos = q * (sorted.len() - 1) as f64;
+    let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
+    sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo as f64)
+}
+
+fn resampled_mean(values: &Array1<f64>, rng: &mut ChaCha8Rng) -> f64 {
+    let n = values.len();
+    (0..n).map(|_| values[rng.gen_range(0..n)]).sum::<f64>() / n as f64
+}
+
+fn interval(mut draws: Vec<f64>, value: f64) -> Estimate {
+    draws.sort_by(f64::total_cmp);
+    Estimate { value, low: quantile(&draws, 0.025), high: quantile(&draws, 0.975) }
+}
+
+/// Mean of `values` with a 95% percentile-bootstrap interval.
+pub fn bootstrap_mean(values: &Array1<f64>, settings: Bootstrap, stream: &[&str]) -> Estimate {
+    if values.is_empty() {
+        return Estimate::MISSING;
+    }
+    let mut rng = ChaCha8Rng::seed_from_u64(settings.seed ^ fnv1a(stream));
+    let draws = (0..settings.resamples).map(|_| resampled_mean(values, &mut rng)).collect();
+    interval(draws, values.mean().unwrap_or(f64::NAN))
+}
+
+/// Difference of means `a − b` with a 95% interval, resampling each side independently.
+pub fn bootstrap_difference(a: &Array1<f64>, b: &Array1<f64>, settings: Bootstrap, stream: &[&str]) -> Estimate {
+    if a.is_empty() || b.is_empty() {
+        return Estimate::MISSING;
+    }
+    let mut rng = ChaCha8Rng::seed_from_u64(settings.seed ^ fnv1a(stream));
+    let draws = (0..settings.resamples).map(|_| resampled_mean(a, &mut rng) - resampled_mean(b, &mut rng)).collect();
+    interval(draws, a.mean().unwrap_or(f64::NAN) - b.mean().unwrap_or(f64::NAN))
+}
+
+/// Jensen–Shannon distance, base 2, between two count vectors (normalised here); NaN if either
+/// is all zero.
+pub fn js_distance(p: &[usize], q: &[usize]) -> f64 {
+    let (sp, sq) = (p.iter().sum::<usize>() as f64, q.iter().sum::<usize>() as f64);
+    if sp == 0.0 || sq == 0.0 {
+        return f64::NAN;
+    }
+    let kl = |x: f64, m: f64| if x > 0.0 { x * (x / m).log2() } else { 0.0 };
+    let divergence: f64 = p
+        .iter()
+        .zip(q)
+        .map(|(&a, &b)| {
+            let (a, b) = (a as f64 / sp, b as f64 / sq);
+            let m = (a + b) / 2.0;
+            0.5 * kl(a, m) + 0.5 * kl(b, m)
+        })
+        .sum();
+    divergence.max(0.0).sqrt()
+}
+
+fn profile(level: &'static str, key: &str, n_documents: usize, sentences: &[&Labelled], settings: Bootstrap) -> Profile {
+    let mut stance_counts = [0; 3];
+    let mut sentiment_counts = [0; 3];
+    for s in sentences {
+        stance_counts[crate::config::STANCE_LABELS.iter().position(|l| *l == s.probs.stance_label()).unwrap_or(2)] += 1;
+        sentiment_counts[crate::config::SENTIMENT_LABELS.iter().position(|l| *l == s.probs.sentiment_label()).unwrap_or(1)] += 1;
+    }
+    let stance: Array1<f64> = sentences.iter().map(|s| stance_value(&s.probs)).collect();
+    let sentiment: Array1<f64> = sentences.iter().map(|s| sentiment_value(&s.probs)).collect();
+    Profile {
+        level,
+        key: key.to_string(),
+        n_documents,
+        n_sentences: sentences.len(),
+        stance_counts,
+        sentiment_counts,
+        stance_index: bootstrap_mean(&stance, settings, &[level, key, "stance"]),
+        sentiment_index: bootstrap_mean(&sentiment, settings, &[level, key, "sentiment"]),
+    }
+}
+
+fn first_seen<'a>(keys: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
+    let mut out: Vec<&str> = Vec::new();
+    for k in keys {
+        if !out.contains(&k) {
+            out.push(k);
+        }
+    }
+    out
+}
+
+/// Profiles per document, outlet and group (in that order; each in manifest order), and the
+/// comparison of every pair of groups. `documents` lists (doc_id, outlet, group) for every
+/// document, so one without sentences still gets a (empty) profile.
+pub fn aggregate<'a>(documents: &[(&'a str, &'a str, &'a str)], sentences: &[Labelled<'a>], settings: Bootstrap) -> (Vec<Profile>, Vec<Comparison>) {
+    let mut profiles = Vec::new();
+    #[allow(clippy::type_complexity)]
+    let levels: [(&'static str, fn(&(&'a str, &'a str, &'a str)) -> &'a str, fn(&Labelled<'a>) -> &'a str); 3] = [
+        ("document", |d| d.0, |s| s.doc_id),
+        ("outlet", |d| d.1, |s| s.outlet),
+        ("group", |d| d.2, |s| s.group),
+    ];
+    for (level, doc_key, sentence_key) in levels {
+        for key in first_seen(documents.iter().map(doc_key)) {
+            let n_documents = documents.iter().filter(|d| doc_key(d) == key).count();
+            let members: Vec<&Labelled> = sentences.iter().filter(|s| sentence_key(s) == key).collect();
+            profiles.push(profile(level, key, n_documents, &members, settings));
+        }
+    }
+    let groups: Vec<&Profile> = profiles.iter().filter(|p| p.level == "group").collect();
+    let values = |group: &str| -> Array1<f64> { sentences.iter().filter(|s| s.group == group).map(|s| stance_value(&s.probs)).collect() };
+    let mut comparisons = Vec::new();
+    for (i, a) in groups.iter().enumerate() {
+        for b in &groups[i + 1..] {
+            comparisons.push(Comparison {
+                group_a: a.key.clone(),
+                group_b: b.key.clone(),
+                n_a: a.n_sentences,
+                n_b: b.n_sentences,
+                index_a: a.stance_index.value,
+                index_b: b.stance_index.value,
+                index_difference: bootstrap_difference(&values(&a.key), &values(&b.key), settings, &["compare", &a.key, &b.key]),
+                js_distance: js_distance(&a.stance_counts, &b.stance_counts),
+            });
+        }
+    }
+    (profiles, comparisons)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SETTINGS: Bootstrap = Bootstrap { resamples: 2000, seed: 7 };
+
+    fn probs(favor: f32, against: f32) -> Probs {
+        Probs { stance: [favor, against, 1.0 - favor - against], sentiment: [0.2, 0.6, 0.2] }
+    }
+
+    #[test]
+    fn js_distance_matches_known_values() {
+        let table: &[(&[usize], &[usize], f64)] = &[
+            (&[1, 0, 0], &[1, 0, 0], 0.0),
+            (&[1, 0, 0], &[0, 1, 0], 1.0),
+            (&[5, 5, 0], &[10, 10, 0], 0.0),
+            // JSD([.5,.5],[1,0]) = 1 − 0.75·log2(4/3)... = 0.3112781 bits; distance = its root.
+            (&[1, 1, 0], &[1, 0, 0], 0.311_278_124_459_132_8f64.sqrt()),
+        ];
+        for (p, q, expected) in table {
+            assert!((js_distance(p, q) - expected).abs() < 1e-9, "{p:?} {q:?}: {}", js_distance(p, q));
+        }
+        assert!(js_distance(&[0, 0, 0], &[1, 0, 0]).is_nan());
+    }
+
+    #[test]
+    fn bootstrap_is_reproducible_and_brackets_the_mean() {
+        let values: Array1<f64> = (0..50).map(|i| (i % 7) as f64 / 7.0 - 0.3).collect();
+        let a = bootstrap_mean(&values, SETTINGS, &["group", "x"]);
+        let b = bootstrap_mean(&values, SETTINGS, &["group", "x"]);
+        assert_eq!(a, b);
+        assert!(a.low < a.value && a.value < a.high, "{a:?}");
+        assert!(a.high - a.low < 0.25);
+        let other_seed = bootstrap_mean(&values, Bootstrap { seed: 8, ..SETTINGS }, &["group", "x"]);
+        assert_ne!(a.low, other_seed.low);
+        let constant = bootstrap_mean(&Array1::from_elem(5, 0.4), SETTINGS, &["c"]);
+        assert!((constant.low - 0.4).abs() < 1e-12 && (constant.high - 0.4).abs() < 1e-12);
+    }
+
+    #[test]
+    fn profiles_count_labels_per_unit_and_compare_groups() {
+        let docs = [("d1", "GT", "Global Times"), ("d2", "Blog", "Western"), ("d3", "Blog", "Western")];
+        let s = |doc_id, outlet, group, p| Labelled { doc_id, outlet, group, probs: p };
+        let sentences = vec![
+            s("d1", "GT", "Global Times", probs(0.1, 0.8)),
+            s("d1", "GT", "Global Times", probs(0.1, 0.7)),
+            s("d2", "Blog", "Western", probs(0.8, 0.1)),
+            s("d3", "Blog", "Western", probs(0.2, 0.1)),
+        ];
+        let (profiles, comparisons) = aggregate(&docs, &sentences, SETTINGS);
+        let keys: Vec<_> = profiles.iter().map(|p| (p.level, p.key.as_str(), p.n_documents, p.n_sentences)).collect();
+        assert_eq!(
+            keys,
+            [("document", "d1", 1, 2), ("document", "d2", 1, 1), ("document", "d3", 1, 1), ("outlet", "GT", 1, 2), ("outlet", "Blog", 2, 2), ("group", "Global Times", 1, 2), ("group", "Western", 2, 2)]
+        );
+        let gt = &profiles[5];
+        assert_eq!(gt.stance_counts, [0, 2, 0]);
+        assert!((gt.stance_index.value - (-0.65)).abs() < 1e-6);
+        let western = &profiles[6];
+        assert_eq!(western.stance_counts, [1, 0, 1]);
+        assert_eq!(comparisons.len(), 1);
+        let c = &comparisons[0];
+        assert!((c.index_difference.value - (-0.65 - 0.4)).abs() < 1e-6);
+        assert!(c.index_difference.high < 0.0, "{c:?}");
+        assert!((c.js_distance - 1.0).abs() < 1e-9);
+    }
+}

@@ -1,0 +1,273 @@
+//! Document cleaning: web captures and paper landing pages carry navigation, bylines, author
+//! biographies, metadata, reference lists and table rows. None of that is prose, and none of
+//! it should be labelled or counted, so it is removed line by line before splitting, by named
+//! rules whose counts are recorded per document (`run.json`).
+//!
+//! The rules, in the order they are tried (the first that matches names the reason):
+//!
+//! | rule | drops |
+//! |---|---|
+//! | `navigation` | whole-line site furniture: "Skip to content", "Related Posts", "Read also:", "Cite item", "Abstract", ... |
+//! | `table` | table rows and separators (two or more `|`) |
+//! | `metadata` | "Key: value" lines of article metadata (Authors, Issue, Pages, DOI, URL, ORCID iD, ...) |
+//! | `byline` | "By Jane Zhou", "Photo: Reuters", "Author for correspondence." |
+//! | `author-bio` | "X is associate professor at ..." and everything in an "About the authors" section |
+//! | `email` | any line holding an e-mail address |
+//! | `reference` | "[1] Calder, Kent. ..." and the entries of a "References" section |
+//! | `affiliation` | the entries of an "Affiliations:" list |
+//! | `non-english` | lines mostly in CJK script (a leading CJK outlet/author prefix before a colon is cut, the English rest kept) |
+//! | `no-words` | lines without a single letter (a lone "-" bullet, rules, page numbers) |
+//! | `duplicate` | a line identical to an earlier kept line (repeated titles and teasers) |
+//!
+//! Kept lines are trimmed; lines that were adjacent stay on adjacent lines, and a dropped or
+//! blank line becomes a paragraph break, so the splitter never joins text across a dropped line.
+
+use regex::Regex;
+use std::collections::{BTreeMap, HashSet};
+use std::sync::OnceLock;
+
+/// The cleaned text of one document and what was removed from it.
+#[derive(Debug, Clone, Default)]
+pub struct Cleaned {
+    pub text: String,
+    pub lines_total: usize,
+    pub lines_kept: usize,
+    /// Dropped line count per rule name.
+    pub dropped: BTreeMap<&'static str, usize>,
+}
+
+/// A cleaning stage: raw document text in, prose out.
+pub trait Cleaner {
+    fn clean(&self, raw: &str) -> Cleaned;
+}
+
+/// The rule set described in the module docs.
+#[derive(Debug, Default, Clone)]
+pub struct LineRules;
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Section {
+    Body,
+    Authors,
+    Affiliations,
+    References,
+}
+
+const NAVIGATION: &[&str] = &[
+    "skip to content", "skip to main content", "scroll top", "scroll to top", "back to top", "related posts",
+    "related articles", "related", "read also", "read more", "latest", "cite item", "full text", "abstract",
+    "supplementary files", "share", "share this", "print", "menu", "home", "search", "advertisement",
+    "subscribe", "sign in", "log in", "comments", "leave a comment", "tags", "download pdf", "keywords",
+];
+
+fn re(cell: &'static OnceLock<Regex>, pattern: &str) -> &'static Regex {
+    cell.get_or_init(|| Regex::new(pattern).expect("static regex"))
+}
+
+fn metadata_re() -> &'static Regex {
+    static R: OnceLock<Regex> = OnceLock::new();
+    re(&R, r"(?i)^(?:[-*•]\s*)?(?:authors?|affiliations?|issue|volume|pages|section|url|doi|edn|id|orcid(?: id)?|spin-code|e-?mail|keywords|received|accepted|published|updated|source|citation|issn|isbn)\s*[:：]")
+}
+fn byline_re() -> &'static Regex {
+    static R: OnceLock<Regex> = OnceLock::new();
+    re(&R, r"^(?:(?i:by|written by|reported by)\s+\p{Lu}[\p{L}.'’-]*(?:\s+\p{Lu}[\p{L}.'’-]*){0,3}|(?i:photo|image|picture|credit|caption)s?\s*:.*|(?i:author for correspondence)\.?)$")
+}
+fn bio_re() -> &'static Regex {
+    static R: OnceLock<Regex> = OnceLock::new();
+    re(&R, r"(?i)\b(?:is|are|was)\s+(?:an?\s+|the\s+)?(?:(?:associate|assistant|full|senior|visiting|adjunct|distinguished)\s+)?(?:professor|lecturer|research(?:er|\s+fellow)|fellow|graduate student|doctoral (?:student|candidate)|ph\.?d\.? (?:student|candidate)|director|editor)\b")
+}
+fn email_re() -> &'static Regex {
+    static R: OnceLock<Regex> = OnceLock::new();
+    re(&R, r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+}
+fn bracket_reference_re() -> &'static Regex {
+    static R: OnceLock<Regex> = OnceLock::new();
+    re(&R, r"^\[\d{1,3}\]\s")
+}
+fn year_re() -> &'static Regex {
+    static R: OnceLock<Regex> = OnceLock::new();
+    re(&R, r"\b(?:1[89]|20)\d{2}\b")
+}
+
+fn is_cjk(c: char) -> bool {
+    matches!(c as u32, 0x3000..=0x303F | 0x3040..=0x30FF | 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF | 0xFF00..=0xFFEF)
+}
+
+fn is_list_item(line: &str) -> bool {
+    line.starts_with(['-', '*', '•']) || line.split_once(['.', ')']).is_some_and(|(n, _)| !n.is_empty() && n.len() <= 3 && n.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// Cuts a leading CJK outlet/author prefix ("《环球时报》:王广涛等:Title") off an English line;
+/// returns the line unchanged when there is none.
+fn strip_cjk_prefix(line: &str) -> &str {
+    if !line.chars().next().is_some_and(is_cjk) {
+        return line;
+    }
+    match line.rfind([':', '：']) {
+        Some(i) => {
+            let rest = line[i..].trim_start_matches([':', '：']).trim();
+            if rest.chars().any(|c| c.is_ascii_alphabetic()) && !rest.chars().any(is_cjk) {
+                rest
+            } else {
+                line
+            }
+        }
+        None => line,
+    }
+}
+
+fn mostly_cjk(line: &str) -> bool {
+    let letters = line.chars().filter(|c| c.is_alphabetic()).count();
+    let cjk = line.chars().filter(|&c| is_cjk(c)).count();
+    letters > 0 && cjk * 3 >= letters
+}
+
+impl LineRules {
+    /// The rule that drops `line` (trimmed, non-empty) in `section`, or None to keep it;
+    /// updates the section state.
+    fn judge(&self, line: &str, section: &mut Section) -> Option<&'static str> {
+        let lower = line.to_lowercase();
+        let bare = lower.trim_end_matches([':', '：']).trim();
+
+        // Section headers first: they switch state and are dropped themselves.
+        if lower.contains("about the author") {
+            *section = Section::Authors;
+            return Some("author-bio");
+        }
+        if bare == "references" || bare == "bibliography" || bare == "works cited" || (line.ends_with("References") && *section == Section::Authors) {
+            *section = Section::References;
+            return Some("reference");
+        }
+        if bare == "affiliations" || bare == "affiliation" {
+            *section = Section::Affiliations;
+            return Some("affiliation");
+        }
+        if NAVIGATION.contains(&bare) {
+            return Some("navigation");
+        }
+        if line.matches('|').count() >= 2 || (line.contains('|') && line.chars().all(|c| matches!(c, '|' | '-' | ':' | ' '))) {
+            return Some("table");
+        }
+        if metadata_re().is_match(line) {
+            return Some("metadata");
+        }
+        match *section {
+            Section::Authors => return Some("author-bio"),
+            Section::Affiliations if is_list_item(line) => return Some("affiliation"),
+            Section::References if is_list_item(line) || year_re().is_match(line) => return Some("reference"),
+            Section::Affiliations | Section::References => *section = Section::Body,
+            Section::Body => {}
+        }
+        if byline_re().is_match(line) {
+            return Some("byline");
+        }
+        if bio_re().is_match(line) && (email_re().is_match(line) || ["universit", "institut", "school", "center", "centre", "college"].iter().any(|w| lower.contains(w))) {
+            return Some("author-bio");
+        }
+        if email_re().is_match(line) {
+            return Some("email");
+        }
+        if bracket_reference_re().is_match(line) {
+            return Some("reference");
+        }
+        if mostly_cjk(strip_cjk_prefix(line)) {
+            return Some("non-english");
+        }
+        if !line.chars().any(char::is_alphabetic) {
+            return Some("no-words");
+        }
+        None
+    }
+}
+
+impl Cleaner for LineRules {
+    fn clean(&self, raw: &str) -> Cleaned {
+        let mut out = Cleaned::default();
+        let mut seen: HashSet<&str> = HashSet::new();
+        let mut section = Section::Body;
+        let mut previous_kept = false;
+        for line in raw.lines() {
+            out.lines_total += 1;
+            let line = line.trim();
+            if line.is_empty() {
+                previous_kept = false;
+                continue;
+            }
+            let verdict = self.judge(line, &mut section).or_else(|| (!seen.insert(strip_cjk_prefix(line))).then_some("duplicate"));
+            match verdict {
+                Some(rule) => {
+                    *out.dropped.entry(rule).or_default() += 1;
+                    previous_kept = false;
+                }
+                None => {
+                    if !out.text.is_empty() {
+                        out.text.push_str(if previous_kept { "\n" } else { "\n\n" });
+                    }
+                    out.text.push_str(strip_cjk_prefix(line));
+                    out.lines_kept += 1;
+                    previous_kept = true;
+                }
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn drops_lines_as_the_table_says() {
+        let table: &[(&str, Option<&str>)] = &[
+            ("Skip to content", Some("navigation")),
+            ("Related Posts", Some("navigation")),
+            ("Read also:", Some("navigation")),
+            ("Key Challenge | Impact on Security Framework |", Some("table")),
+            ("---|---|", Some("table")),
+            ("- Issue: Vol 15, No 2 (2025)", Some("metadata")),
+            ("- DOI: https://doi.org/10.33693/2223-0092-2025-15-2-121-126", Some("metadata")),
+            ("ORCID iD: 0000-0003-2495-3431", Some("metadata")),
+            ("By Jane Zhou", Some("byline")),
+            ("Photo: Reuters", Some("byline")),
+            ("Wang Guangtao is associate professor at the Center for Japanese Studies of Fudan University.", Some("author-bio")),
+            ("Write to opinion@globaltimes.com.cn for more.", Some("email")),
+            ("[1] Calder, Kent. \"The Japan-US Alliance in the Age of Trump.\" The Diplomat, 2019.", Some("reference")),
+            ("发布时间:2025-09-26浏览次数:10", Some("non-english")),
+            ("-", Some("no-words")),
+            ("Japan is a professor of patience.", None),
+            ("By leveraging its alliances, Japan can play a crucial role.", None),
+            ("The Way Forward", None),
+            ("  1. The transformation of the alliance has extended to policy.", None),
+        ];
+        for (line, expected) in table {
+            let mut section = Section::Body;
+            assert_eq!(LineRules.judge(line.trim(), &mut section), *expected, "line: {line:?}");
+        }
+    }
+
+    #[test]
+    fn sections_drop_their_entries_until_prose_returns() {
+        let raw = "Title here\nAffiliations:\n- Ural Federal University\nBody text starts.\n##x##About the authors\nShengkun Zhang\ngraduate student\nRussian Federation, YekaterinburgReferences\n- Dower J.W. Embracing defeat. 1999.\nSupplementary files\n";
+        let cleaned = LineRules.clean(raw);
+        assert_eq!(cleaned.text, "Title here\n\nBody text starts.");
+        assert_eq!(cleaned.lines_total, 10);
+        assert_eq!(cleaned.lines_kept, 2);
+        let dropped: Vec<_> = cleaned.dropped.iter().map(|(k, v)| (*k, *v)).collect();
+        assert_eq!(dropped, [("affiliation", 2), ("author-bio", 3), ("navigation", 1), ("reference", 2)]);
+    }
+
+    #[test]
+    fn keeps_paragraphs_apart_and_drops_repeats() {
+        let raw = "Skip to content\n\nHeadline\nHeadline\n  First paragraph.\n\nSecond paragraph.\n";
+        let cleaned = LineRules.clean(raw);
+        assert_eq!(cleaned.text, "Headline\n\nFirst paragraph.\n\nSecond paragraph.");
+        assert_eq!(cleaned.dropped.get("duplicate"), Some(&1));
+    }
+
+    #[test]
+    fn cuts_a_cjk_outlet_prefix_from_an_english_title() {
+        let cleaned = LineRules.clean("《环球时报》:王广涛等:Japan’s security dilemma amid US unpredictability\n");
+        assert_eq!(cleaned.text, "Japan’s security dilemma amid US unpredictability");
+    }
+}

@@ -1,0 +1,314 @@
+//! Evaluation against hand-tagged gold: how far the labels can be trusted. Gold rows are
+//! matched to predictions by document and normalised sentence text (whitespace collapsed,
+//! curly quotes straightened, as the annotation guide says), so a gold set survives small
+//! splitter changes; gold rows that match nothing are reported, never dropped silently.
+
+use crate::config::{SENTIMENT_LABELS, STANCE_LABELS};
+use anyhow::{bail, Context, Result};
+use ndarray::Array2;
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::path::Path;
+
+/// One hand-tagged sentence.
+#[derive(Debug, Clone)]
+pub struct GoldRow {
+    pub line: u64,
+    pub doc_id: String,
+    pub sentence: String,
+    pub stance: usize,
+    pub sentiment: usize,
+}
+
+/// One predicted sentence (from `sentences.csv`).
+#[derive(Debug, Clone)]
+pub struct PredRow {
+    pub doc_id: String,
+    pub text: String,
+    pub stance: usize,
+    pub sentiment: usize,
+}
+
+/// Whitespace collapsed, curly quotes straightened.
+pub fn normalise(text: &str) -> String {
+    text.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .replace(['‘', '’', '‚', '′'], "'")
+        .replace(['“', '”', '„', '″'], "\"")
+}
+
+fn parse_label(labels: &[&str; 3], value: &str, what: &str, origin: &str, line: u64) -> Result<usize> {
+    let v = value.trim().to_lowercase();
+    labels.iter().position(|l| *l == v).with_context(|| {
+        format!("{origin}: line {line}: unknown {what} label '{}' (expected {})", value.trim(), labels.join(", "))
+    })
+}
+
+/// Reads a CSV with at least `columns`; yields (line, fields in `columns` order).
+fn read_columns(path: &Path, columns: &[&str], what: &str) -> Result<Vec<(u64, Vec<String>)>> {
+    let origin = path.display();
+    let file = std::fs::File::open(path).with_context(|| format!("{origin}: cannot open {what}"))?;
+    let mut reader = csv::Reader::from_reader(file);
+    let headers = reader.headers().with_context(|| format!("{origin}: cannot read the header"))?.clone();
+    let index: Vec<usize> = columns
+        .iter()
+        .map(|c| {
+            headers.iter().position(|h| h.trim().trim_start_matches('\u{feff}') == *c).with_context(|| {
+                format!("{origin}: line 1: missing column '{c}' (a {what} needs {})", columns.join(","))
+            })
+        })
+        .collect::<Result<_>>()?;
+    let mut rows = Vec::new();
+    for (i, record) in reader.records().enumerate() {
+        let record = record.with_context(|| format!("{origin}: record {}: malformed CSV", i + 1))?;
+        let line = record.position().map_or(i as u64 + 2, |p| p.line());
+        rows.push((line, index.iter().map(|&k| record.get(k).unwrap_or("").to_string()).collect()));
+    }
+    Ok(rows)
+}
+
+/// Reads a gold file: `doc_id,sentence,stance,sentiment` (extra columns allowed).
+pub fn read_gold(path: &Path) -> Result<Vec<GoldRow>> {
+    let origin = path.display().to_string();
+    let rows = read_columns(path, &["doc_id", "sentence", "stance", "sentiment"], "gold file")?;
+    if rows.is_empty() {
+        bail!("{origin}: the gold file has no rows");
+    }
+    rows.into_iter()
+        .map(|(line, f)| {
+            if f[1].trim().is_empty() {
+                bail!("{origin}: line {line}: empty sentence");
+            }
+            Ok(GoldRow {
+                line,
+                stance: parse_label(&STANCE_LABELS, &f[2], "stance", &origin, line)?,
+                sentiment: parse_label(&SENTIMENT_LABELS, &f[3], "sentiment", &origin, line)?,
+                doc_id: f[0].trim().to_string(),
+                sentence: f[1].clone(),
+            })
+        })
+        .collect()
+}
+
+/// Reads predictions: a `sentences.csv` written by `stance run`.
+pub fn read_predictions(path: &Path) -> Result<Vec<PredRow>> {
+    let origin = path.display().to_string();
+    read_columns(path, &["doc_id", "text", "stance", "sentiment"], "predictions file")?
+        .into_iter()
+        .map(|(line, f)| {
+            Ok(PredRow {
+                stance: parse_label(&STANCE_LABELS, &f[2], "stance", &origin, line)?,
+                sentiment: parse_label(&SENTIMENT_LABELS, &f[3], "sentiment", &origin, line)?,
+                doc_id: f[0].trim().to_string(),
+                text: f[1].clone(),
+            })
+        })
+        .collect()
+}
+
+/// Agreement of predicted with gold labels for one task.
+#[derive(Debug, Clone)]
+pub struct Metrics {
+    pub task: &'static str,
+    pub labels: [&'static str; 3],
+    /// `confusion[[gold, predicted]]`.
+    pub confusion: Array2<usize>,
+    /// Per label: precision, recall, F1, support (gold count).
+    pub per_class: Vec<(f64, f64, f64, usize)>,
+    pub macro_f1: f64,
+    /// Mean F1 of the two polar labels (favor/against; positive/negative) — SemEval's F_avg.
+    pub f_avg: f64,
+    pub accuracy: f64,
+    pub kappa: f64,
+    pub n: usize,
+}
+
+/// Metrics from (gold, predicted) label indices. Precision, recall or F1 with a zero
+/// denominator count as 0 (scikit-learn's convention).
+pub fn metrics(task: &'static str, labels: [&'static str; 3], polar: [usize; 2], pairs: &[(usize, usize)]) -> Metrics {
+    let mut confusion = Array2::<usize>::zeros((3, 3));
+    for &(g, p) in pairs {
+        confusion[[g, p]] += 1;
+    }
+    let n = pairs.len();
+    let ratio = |a: f64, b: f64| if b > 0.0 { a / b } else { 0.0 };
+    let per_class: Vec<(f64, f64, f64, usize)> = (0..3)
+        .map(|k| {
+            let tp = confusion[[k, k]] as f64;
+            let predicted = confusion.column(k).sum() as f64;
+            let support = confusion.row(k).sum();
+            let (precision, recall) = (ratio(tp, predicted), ratio(tp, support as f64));
+            (precision, recall, ratio(2.0 * precision * recall, precision + recall), support)
+        })
+        .collect();
+    let correct: usize = (0..3).map(|k| confusion[[k, k]]).sum();
+    let accuracy = ratio(correct as f64, n as f64);
+    let chance: f64 = (0..3).map(|k| ratio(confusion.row(k).sum() as f64, n as f64) * ratio(confusion.column(k).sum() as f64, n as f64)).sum();
+    let kappa = if n == 0 || chance >= 1.0 { f64::NAN } else { (accuracy - chance) / (1.0 - chance) };
+    Metrics {
+        task,
+        labels,
+        macro_f1: per_class.iter().map(|c| c.2).sum::<f64>() / 3.0,
+        f_avg: (per_class[polar[0]].2 + per_class[polar[1]].2) / 2.0,
+        confusion,
+        per_class,
+        accuracy,
+        kappa,
+        n,
+    }
+}
+
+/// The result of matching a gold file to predictions.
+#[derive(Debug, Clone)]
+pub struct EvalReport {
+    pub gold_rows: usize,
+    /// Gold rows without a prediction: (line, doc_id, sentence).
+    pub unmatched: Vec<(u64, String, String)>,
+    pub stance: Metrics,
+    pub sentiment: Metrics,
+}
+
+pub fn evaluate(gold: &[GoldRow], predictions: &[PredRow]) -> EvalReport {
+    let mut index: HashMap<(String, String), &PredRow> = HashMap::new();
+    for p in predictions {
+        index.entry((p.doc_id.clone(), normalise(&p.text))).or_insert(p);
+    }
+    let mut stance = Vec::new();
+    let mut sentiment = Vec::new();
+    let mut unmatched = Vec::new();
+    for g in gold {
+        match index.get(&(g.doc_id.clone(), normalise(&g.sentence))) {
+            Some(p) => {
+                stance.push((g.stance, p.stance));
+                sentiment.push((g.sentiment, p.sentiment));
+            }
+            None => unmatched.push((g.line, g.doc_id.clone(), g.sentence.clone())),
+        }
+    }
+    EvalReport {
+        gold_rows: gold.len(),
+        unmatched,
+        stance: metrics("stance", STANCE_LABELS, [0, 1], &stance),
+        sentiment: metrics("sentiment", SENTIMENT_LABELS, [0, 2], &sentiment),
+    }
+}
+
+impl EvalReport {
+    /// The report as a long CSV: `task,metric,label,predicted,value`.
+    pub fn to_csv(&self) -> Result<Vec<u8>> {
+        let mut w = csv::Writer::from_writer(Vec::new());
+        w.write_record(["task", "metric", "label", "predicted", "value"])?;
+        w.write_record(["all", "gold_rows", "", "", &self.gold_rows.to_string()])?;
+        w.write_record(["all", "unmatched_gold_rows", "", "", &self.unmatched.len().to_string()])?;
+        for m in [&self.stance, &self.sentiment] {
+            for (k, (p, r, f, support)) in m.per_class.iter().enumerate() {
+                for (metric, value) in [("precision", fmt(*p)), ("recall", fmt(*r)), ("f1", fmt(*f)), ("support", support.to_string())] {
+                    w.write_record([m.task, metric, m.labels[k], "", &value])?;
+                }
+            }
+            for (metric, value) in [("macro_f1", m.macro_f1), ("f_avg", m.f_avg), ("accuracy", m.accuracy), ("kappa", m.kappa)] {
+                w.write_record([m.task, metric, "", "", &fmt(value)])?;
+            }
+            w.write_record([m.task, "n", "", "", &m.n.to_string()])?;
+            for g in 0..3 {
+                for p in 0..3 {
+                    w.write_record([m.task, "confusion", m.labels[g], m.labels[p], &m.confusion[[g, p]].to_string()])?;
+                }
+            }
+        }
+        Ok(w.into_inner()?)
+    }
+
+    /// The report as text for a terminal.
+    pub fn render(&self) -> String {
+        let mut s = String::new();
+        let matched = self.gold_rows - self.unmatched.len();
+        let _ = writeln!(s, "gold rows: {}, matched: {matched}, unmatched: {}", self.gold_rows, self.unmatched.len());
+        for (line, doc, sentence) in &self.unmatched {
+            let _ = writeln!(s, "  unmatched gold line {line} ({doc}): {}", normalise(sentence));
+        }
+        for m in [&self.stance, &self.sentiment] {
+            let _ = writeln!(s, "\n{} (n = {})", m.task, m.n);
+            let _ = writeln!(s, "  {:<10} {:>9} {:>9} {:>9} {:>8}", "label", "precision", "recall", "f1", "support");
+            for (k, (p, r, f, support)) in m.per_class.iter().enumerate() {
+                let _ = writeln!(s, "  {:<10} {:>9.3} {:>9.3} {:>9.3} {:>8}", m.labels[k], p, r, f, support);
+            }
+            let _ = writeln!(s, "  macro-F1 {:.3}   F_avg {:.3}   accuracy {:.3}   kappa {:.3}", m.macro_f1, m.f_avg, m.accuracy, m.kappa);
+            let _ = writeln!(s, "  confusion (rows gold, columns predicted: {})", m.labels.join(" / "));
+            for g in 0..3 {
+                let _ = writeln!(s, "  {:<10} {:>6} {:>6} {:>6}", m.labels[g], m.confusion[[g, 0]], m.confusion[[g, 1]], m.confusion[[g, 2]]);
+            }
+        }
+        s
+    }
+}
+
+fn fmt(x: f64) -> String {
+    if x.is_nan() {
+        String::new()
+    } else {
+        format!("{x:.4}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metrics_match_a_hand_computed_case() {
+        // gold favor ×4, against ×3, none ×3; predictions as listed.
+        let pairs = [(0, 0), (0, 0), (0, 0), (0, 2), (1, 1), (1, 1), (1, 0), (2, 2), (2, 2), (2, 1)];
+        let m = metrics("stance", STANCE_LABELS, [0, 1], &pairs);
+        assert_eq!(m.confusion.row(0).to_vec(), [3, 0, 1]);
+        let (p, r, f, support) = m.per_class[0];
+        assert!((p - 0.75).abs() < 1e-12 && (r - 0.75).abs() < 1e-12 && (f - 0.75).abs() < 1e-12 && support == 4);
+        assert!((m.accuracy - 0.7).abs() < 1e-12);
+        // p_e = .4·.4 + .3·.3 + .3·.3 = .34; kappa = (.7 − .34)/(.66)
+        assert!((m.kappa - 0.36 / 0.66).abs() < 1e-12, "{}", m.kappa);
+        let f_against = 2.0 * (2.0 / 3.0) * (2.0 / 3.0) / (4.0 / 3.0);
+        assert!((m.f_avg - (0.75 + f_against) / 2.0).abs() < 1e-12);
+        assert!((m.macro_f1 - (0.75 + f_against + f_against) / 3.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn a_label_never_predicted_scores_zero_not_nan() {
+        let m = metrics("stance", STANCE_LABELS, [0, 1], &[(0, 2), (1, 2), (2, 2)]);
+        assert_eq!(m.per_class[0].2, 0.0);
+        assert!(m.macro_f1 > 0.0 && m.kappa.abs() < 1e-12);
+    }
+
+    #[test]
+    fn matching_normalises_whitespace_and_quotes_and_reports_misses() {
+        let gold = vec![
+            GoldRow { line: 2, doc_id: "d".into(), sentence: "Japan’s  “spear”\nrole.".into(), stance: 0, sentiment: 1 },
+            GoldRow { line: 3, doc_id: "d".into(), sentence: "Not predicted.".into(), stance: 2, sentiment: 1 },
+        ];
+        let preds = vec![PredRow { doc_id: "d".into(), text: "Japan's \"spear\" role.".into(), stance: 0, sentiment: 2 }];
+        let report = evaluate(&gold, &preds);
+        assert_eq!(report.unmatched.len(), 1);
+        assert_eq!(report.unmatched[0].0, 3);
+        assert_eq!(report.stance.n, 1);
+        assert_eq!(report.stance.accuracy, 1.0);
+        assert_eq!(report.sentiment.accuracy, 0.0);
+    }
+
+    #[test]
+    fn gold_errors_name_file_and_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let table: &[(&str, &str)] = &[
+            ("doc_id,sentence,stance,sentiment\nd,Text.,pro,neutral\n", "line 2: unknown stance label 'pro'"),
+            ("doc_id,sentence,stance,sentiment\nd,Text.,none,neutral\nd,More.,none,angry\n", "line 3: unknown sentiment label 'angry'"),
+            ("doc_id,sentence,stance\nd,Text.,none\n", "line 1: missing column 'sentiment'"),
+            ("doc_id,sentence,stance,sentiment\n", "no rows"),
+            ("doc_id,sentence,stance,sentiment\nd,\"open quote,none,neutral\n", "malformed CSV"),
+        ];
+        for (content, expected) in table {
+            let path = dir.path().join("gold.csv");
+            std::fs::write(&path, content).unwrap();
+            let err = format!("{:#}", read_gold(&path).unwrap_err());
+            assert!(err.contains("gold.csv") && err.contains(expected), "{err}");
+        }
+    }
+}

@@ -1,0 +1,152 @@
+//! Sentence labelling: stance toward a target and overall sentiment, as probability triples.
+//! Labelers sit behind [`Labeler`] so a trained model can replace the zero-shot one without
+//! touching the pipeline or the reports.
+
+use crate::config::{Config, SENTIMENT_LABELS, STANCE_LABELS};
+use crate::encoder::Encoder;
+use anyhow::Result;
+use std::collections::HashMap;
+use tch::{Kind, Tensor};
+
+/// One sentence to label and the target its stance is taken toward.
+#[derive(Debug, Clone, Copy)]
+pub struct LabelInput<'a> {
+    pub text: &'a str,
+    pub target: &'a str,
+}
+
+/// Label probabilities of one sentence, in [`STANCE_LABELS`] and [`SENTIMENT_LABELS`] order.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Probs {
+    pub stance: [f32; 3],
+    pub sentiment: [f32; 3],
+}
+
+fn argmax(p: &[f32; 3]) -> usize {
+    // Ties go to the earlier label; with continuous scores they practically never happen.
+    (0..3).fold(0, |best, i| if p[i] > p[best] { i } else { best })
+}
+
+impl Probs {
+    pub fn stance_label(&self) -> &'static str {
+        STANCE_LABELS[argmax(&self.stance)]
+    }
+    pub fn sentiment_label(&self) -> &'static str {
+        SENTIMENT_LABELS[argmax(&self.sentiment)]
+    }
+}
+
+/// Something that labels sentences. `progress` is told how many sentences each finished batch
+/// held.
+pub trait Labeler {
+    /// A short name for reports (`run.json`).
+    fn name(&self) -> &'static str;
+    fn label(&mut self, items: &[LabelInput], progress: &mut dyn FnMut(u64)) -> Result<Vec<Probs>>;
+}
+
+/// Zero-shot labeler: a sentence's label is the one whose describing sentences (from the
+/// config, with `{target}` filled in) its embedding lies closest to, by mean cosine
+/// similarity; probabilities are a softmax over those similarities divided by the temperature.
+/// `none` (`neutral`) also wins when favor and against (positive and negative) are too close
+/// to call (`none_margin`, `neutral_margin`).
+///
+/// It needs no training, but similarity measures topic more than stance: treat its labels as
+/// a baseline.
+pub struct ZeroShotLabeler {
+    encoder: Encoder,
+    config: Config,
+    /// Per target, the stance descriptions' embeddings, one `[k, hidden]` tensor per label.
+    stance_descriptions: HashMap<String, [Tensor; 3]>,
+    sentiment_descriptions: Option<[Tensor; 3]>,
+}
+
+impl ZeroShotLabeler {
+    pub fn new(encoder: Encoder, config: Config) -> Self {
+        Self { encoder, config, stance_descriptions: HashMap::new(), sentiment_descriptions: None }
+    }
+
+    pub fn encoder(&self) -> &Encoder {
+        &self.encoder
+    }
+
+    fn embed_descriptions(&self, lists: [&[String]; 3], target: &str) -> Result<[Tensor; 3]> {
+        let embed = |list: &[String]| -> Result<Tensor> {
+            let filled: Vec<String> = list.iter().filter(|d| !d.trim().is_empty()).map(|d| d.replace("{target}", target)).collect();
+            self.encoder.embed(&filled.iter().map(String::as_str).collect::<Vec<_>>())
+        };
+        Ok([embed(lists[0])?, embed(lists[1])?, embed(lists[2])?])
+    }
+
+    /// Softmax over the mean similarity to each label's descriptions: `[n, 3]`. The score of
+    /// the neutral label (`neutral` = its index) is at least the midpoint of the two polar
+    /// labels' scores plus `margin`: a sentence leans one way only when it is closer to that
+    /// side's descriptions by more than twice the margin.
+    fn probabilities(&self, embeddings: &Tensor, descriptions: &[Tensor; 3], neutral: usize, margin: f64) -> Tensor {
+        let mut scores: Vec<Tensor> =
+            descriptions.iter().map(|d| embeddings.matmul(&d.tr()).mean_dim([1i64].as_slice(), false, Kind::Float)).collect();
+        let polar: Vec<usize> = (0..3).filter(|&k| k != neutral).collect();
+        let floor = (&scores[polar[0]] + &scores[polar[1]]) / 2.0 + margin;
+        scores[neutral] = scores[neutral].maximum(&floor);
+        (Tensor::stack(&scores, 1) / self.config.labeler.temperature).softmax(-1, Kind::Float)
+    }
+}
+
+fn rows(t: &Tensor) -> Result<Vec<[f32; 3]>> {
+    let flat: Vec<f32> = Vec::<f32>::try_from(t.contiguous().view([-1]))?;
+    Ok(flat.chunks_exact(3).map(|c| [c[0], c[1], c[2]]).collect())
+}
+
+impl Labeler for ZeroShotLabeler {
+    fn name(&self) -> &'static str {
+        "zero-shot"
+    }
+
+    fn label(&mut self, items: &[LabelInput], progress: &mut dyn FnMut(u64)) -> Result<Vec<Probs>> {
+        if self.sentiment_descriptions.is_none() {
+            let lists = self.config.sentiment.by_label();
+            self.sentiment_descriptions = Some(self.embed_descriptions(lists, &self.config.target.name)?);
+        }
+        for item in items {
+            if !self.stance_descriptions.contains_key(item.target) {
+                let embedded = self.embed_descriptions(self.config.stance.by_label(), item.target)?;
+                self.stance_descriptions.insert(item.target.to_string(), embedded);
+            }
+        }
+        // Similar lengths share a batch, so little compute goes to padding.
+        let mut order: Vec<usize> = (0..items.len()).collect();
+        order.sort_by_key(|&i| (items[i].text.len(), i));
+        let mut out = vec![Probs { stance: [0.0; 3], sentiment: [0.0; 3] }; items.len()];
+        for batch in order.chunks(self.config.labeler.batch_size) {
+            let texts: Vec<&str> = batch.iter().map(|&i| items[i].text).collect();
+            let embeddings = self.encoder.embed(&texts)?;
+            let sentiment = rows(&self.probabilities(&embeddings, self.sentiment_descriptions.as_ref().expect("embedded above"), 1, self.config.labeler.neutral_margin))?;
+            // One matmul per distinct target in the batch (usually one).
+            let mut stance: HashMap<&str, Vec<[f32; 3]>> = HashMap::new();
+            for (row, &i) in batch.iter().enumerate() {
+                let target = items[i].target;
+                if !stance.contains_key(target) {
+                    let margin = self.config.labeler.none_margin;
+                    stance.insert(target, rows(&self.probabilities(&embeddings, &self.stance_descriptions[target], 2, margin))?);
+                }
+                out[i] = Probs { stance: stance[target][row], sentiment: sentiment[row] };
+            }
+            progress(batch.len() as u64);
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_are_the_most_probable_with_ties_to_the_first() {
+        let table: &[([f32; 3], &str)] = &[([0.2, 0.5, 0.3], "against"), ([0.4, 0.2, 0.4], "favor"), ([0.1, 0.1, 0.8], "none")];
+        for (p, expected) in table {
+            let probs = Probs { stance: *p, sentiment: *p };
+            assert_eq!(probs.stance_label(), *expected);
+            assert_eq!(probs.sentiment_label(), SENTIMENT_LABELS[STANCE_LABELS.iter().position(|l| l == expected).unwrap()]);
+        }
+    }
+}

@@ -1,0 +1,16 @@
+//! `stance`: the command-line entry point. All the work is in the library; this only parses
+//! arguments and turns an error into one line on stderr and a non-zero exit.
+use clap::Parser;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let args = stance::cli::Args::parse();
+    match stance::cli::execute(args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            let message = format!("{e:#}").replace('\n', " ");
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,153 @@
+//! The corpus manifest: which documents make up a study and which outlet and source group
+//! each belongs to. Profiles are only as good as this table, so every problem with it (a
+//! missing column, an empty field, a repeated id, a path that leads nowhere, a document that is
+//! not UTF-8 or is empty) stops the run with the file and record named.
+
+use anyhow::{bail, Context, Result};
+use serde::Serialize;
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+/// The columns a manifest must have, in any order (extra columns are ignored).
+pub const COLUMNS: [&str; 7] = ["doc_id", "path", "outlet", "group", "title", "date", "url"];
+
+/// Documents larger than this are refused: no article or paper is this long, so such a file
+/// is almost certainly the wrong file.
+pub const MAX_DOCUMENT_BYTES: u64 = 32 * 1024 * 1024;
+
+/// One manifest record; `path` is resolved relative to the manifest's folder.
+#[derive(Debug, Clone, Serialize)]
+pub struct DocEntry {
+    pub doc_id: String,
+    pub path: PathBuf,
+    pub outlet: String,
+    pub group: String,
+    pub title: String,
+    pub date: String,
+    pub url: String,
+}
+
+/// Reads and checks a manifest CSV.
+pub fn read_manifest(path: &Path) -> Result<Vec<DocEntry>> {
+    let file = std::fs::File::open(path).with_context(|| format!("{}: cannot open manifest", path.display()))?;
+    let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(file);
+    let headers = reader.headers().with_context(|| format!("{}: cannot read the header", path.display()))?.clone();
+    let index = |name: &str| headers.iter().position(|h| h.trim_start_matches('\u{feff}') == name);
+    let mut columns = [0usize; 7];
+    for (slot, name) in columns.iter_mut().zip(COLUMNS) {
+        *slot = index(name).with_context(|| {
+            format!("{}: line 1: missing column '{name}' (a manifest needs {})", path.display(), COLUMNS.join(","))
+        })?;
+    }
+    let base = path.parent().unwrap_or(Path::new("."));
+    let mut seen = HashSet::new();
+    let mut docs = Vec::new();
+    for (i, record) in reader.records().enumerate() {
+        let record = record.with_context(|| format!("{}: record {}: malformed CSV", path.display(), i + 1))?;
+        let line = record.position().map_or(i as u64 + 2, |p| p.line());
+        let field = |k: usize| record.get(columns[k]).unwrap_or("").to_string();
+        let entry = DocEntry {
+            doc_id: field(0),
+            path: base.join(field(1)),
+            outlet: field(2),
+            group: field(3),
+            title: field(4),
+            date: field(5),
+            url: field(6),
+        };
+        for (name, value) in [("doc_id", &entry.doc_id), ("path", &field(1)), ("outlet", &entry.outlet), ("group", &entry.group)] {
+            if value.is_empty() {
+                bail!("{}: line {line}: empty '{name}'", path.display());
+            }
+        }
+        if !seen.insert(entry.doc_id.clone()) {
+            bail!("{}: line {line}: doc_id '{}' appears twice", path.display(), entry.doc_id);
+        }
+        if !entry.path.is_file() {
+            bail!("{}: line {line}: document '{}' not found", path.display(), entry.path.display());
+        }
+        docs.push(entry);
+    }
+    if docs.is_empty() {
+        bail!("{}: the manifest lists no documents", path.display());
+    }
+    Ok(docs)
+}
+
+/// Reads a document as UTF-8 text (a leading byte-order mark is dropped). Refuses files that
+/// are not UTF-8, hold no text, or exceed [`MAX_DOCUMENT_BYTES`].
+pub fn read_document(path: &Path) -> Result<String> {
+    let size = std::fs::metadata(path).with_context(|| format!("{}: cannot read document", path.display()))?.len();
+    if size > MAX_DOCUMENT_BYTES {
+        bail!("{}: document is {size} bytes, over the {MAX_DOCUMENT_BYTES}-byte limit", path.display());
+    }
+    let bytes = std::fs::read(path).with_context(|| format!("{}: cannot read document", path.display()))?;
+    let text = match String::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(e) => {
+            let at = e.utf8_error().valid_up_to();
+            let line = e.as_bytes()[..at].iter().filter(|&&b| b == b'\n').count() + 1;
+            bail!("{}: line {line}: not valid UTF-8 (byte {at})", path.display());
+        }
+    };
+    let text = text.strip_prefix('\u{feff}').map(str::to_string).unwrap_or(text);
+    if text.trim().is_empty() {
+        bail!("{}: document is empty", path.display());
+    }
+    Ok(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
+        let path = dir.join(name);
+        std::fs::File::create(&path).unwrap().write_all(bytes).unwrap();
+        path
+    }
+
+    #[test]
+    fn reads_a_good_manifest_with_paths_relative_to_it() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "a.txt", b"Text.");
+        let m = write(dir.path(), "m.csv", b"url,doc_id,path,outlet,group,title,date\nhttp://x,a,a.txt,Outlet,Group,T,2025\n");
+        let docs = read_manifest(&m).unwrap();
+        assert_eq!(docs.len(), 1);
+        assert_eq!(docs[0].path, dir.path().join("a.txt"));
+        assert_eq!(docs[0].url, "http://x");
+    }
+
+    #[test]
+    fn manifest_errors_name_file_and_line() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "a.txt", b"Text.");
+        let head = "doc_id,path,outlet,group,title,date,url\n";
+        let table: &[(&str, &str)] = &[
+            ("doc_id,path,outlet,title,date,url\na,a.txt,O,T,D,U\n", "line 1: missing column 'group'"),
+            (&format!("{head}a,missing.txt,O,G,T,D,U\n"), "line 2: document"),
+            (&format!("{head}a,a.txt,O,G,T,D,U\na,a.txt,O,G,T,D,U\n"), "line 3: doc_id 'a' appears twice"),
+            (&format!("{head}a,a.txt,O,,T,D,U\n"), "line 2: empty 'group'"),
+            (head, "lists no documents"),
+        ];
+        for (content, expected) in table {
+            let m = write(dir.path(), "m.csv", content.as_bytes());
+            let err = format!("{:#}", read_manifest(&m).unwrap_err());
+            assert!(err.contains("m.csv") && err.contains(expected), "{err}");
+        }
+    }
+
+    #[test]
+    fn document_errors_name_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let table: &[(&[u8], &str)] = &[(b"ok\n\xff\xfe bad", "line 2: not valid UTF-8"), (b" \n\t\n", "document is empty")];
+        for (bytes, expected) in table {
+            let p = write(dir.path(), "d.txt", bytes);
+            let err = format!("{:#}", read_document(&p).unwrap_err());
+            assert!(err.contains("d.txt") && err.contains(expected), "{err}");
+        }
+        let p = write(dir.path(), "bom.txt", "\u{feff}Hello.".as_bytes());
+        assert_eq!(read_document(&p).unwrap(), "Hello.");
+    }
+}

@@ -1,0 +1,106 @@
+//! Atomic output: a run that fails half-way must not leave half-written reports that look
+//! like results. Everything is written into a staging folder beside the destination and moved
+//! into place only when complete.
+
+use anyhow::{bail, Context, Result};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// A staging folder for the contents of an output folder.
+pub struct Staging {
+    dir: tempfile::TempDir,
+    out: PathBuf,
+}
+
+impl Staging {
+    /// Prepares to write `out` (created on commit if needed; an existing file there is refused).
+    pub fn new(out: &Path) -> Result<Self> {
+        if out.exists() && !out.is_dir() {
+            bail!("{}: --out exists and is not a folder", out.display());
+        }
+        let parent = match out.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        std::fs::create_dir_all(&parent).with_context(|| format!("{}: cannot create folder", parent.display()))?;
+        let dir = tempfile::Builder::new()
+            .prefix(".stance-staging-")
+            .tempdir_in(&parent)
+            .with_context(|| format!("{}: cannot create a staging folder", parent.display()))?;
+        Ok(Self { dir, out: out.to_path_buf() })
+    }
+
+    /// Where to write the staged files.
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Moves every staged entry into the output folder, replacing entries of the same name.
+    /// Each move is a rename within one file system, so each report appears whole or not at all.
+    pub fn commit(self) -> Result<()> {
+        std::fs::create_dir_all(&self.out).with_context(|| format!("{}: cannot create folder", self.out.display()))?;
+        let mut entries: Vec<_> = std::fs::read_dir(self.dir.path())?.collect::<Result<_, _>>()?;
+        entries.sort_by_key(|e| e.file_name());
+        let old = tempfile::Builder::new().prefix(".stance-old-").tempdir_in(self.dir.path())?;
+        for entry in entries {
+            let target = self.out.join(entry.file_name());
+            if target.is_dir() {
+                // A folder cannot be renamed over a non-empty one: move the old one aside first.
+                std::fs::rename(&target, old.path().join(entry.file_name()))?;
+            }
+            std::fs::rename(entry.path(), &target).with_context(|| format!("{}: cannot move report into place", target.display()))?;
+        }
+        Ok(())
+    }
+}
+
+/// Writes `bytes` to `path` through a temporary file in the same folder and a rename.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let mut tmp = tempfile::NamedTempFile::new_in(parent).with_context(|| format!("{}: cannot write", path.display()))?;
+    tmp.write_all(bytes).with_context(|| format!("{}: cannot write", path.display()))?;
+    tmp.persist(path).with_context(|| format!("{}: cannot write", path.display()))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nothing_reaches_out_until_commit_and_commit_replaces() {
+        let root = tempfile::tempdir().unwrap();
+        let out = root.path().join("reports");
+        let staging = Staging::new(&out).unwrap();
+        std::fs::write(staging.path().join("a.csv"), "1").unwrap();
+        std::fs::create_dir(staging.path().join("cleaned")).unwrap();
+        std::fs::write(staging.path().join("cleaned/d.txt"), "x").unwrap();
+        assert!(!out.exists());
+        staging.commit().unwrap();
+        assert_eq!(std::fs::read_to_string(out.join("a.csv")).unwrap(), "1");
+
+        let again = Staging::new(&out).unwrap();
+        std::fs::write(again.path().join("a.csv"), "2").unwrap();
+        std::fs::create_dir(again.path().join("cleaned")).unwrap();
+        std::fs::write(again.path().join("cleaned/e.txt"), "y").unwrap();
+        again.commit().unwrap();
+        assert_eq!(std::fs::read_to_string(out.join("a.csv")).unwrap(), "2");
+        assert!(!out.join("cleaned/d.txt").exists() && out.join("cleaned/e.txt").exists());
+        let leftovers: Vec<_> = std::fs::read_dir(root.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(leftovers, ["reports"]);
+    }
+
+    #[test]
+    fn a_dropped_staging_leaves_nothing() {
+        let root = tempfile::tempdir().unwrap();
+        let out = root.path().join("reports");
+        {
+            let staging = Staging::new(&out).unwrap();
+            std::fs::write(staging.path().join("a.csv"), "1").unwrap();
+        }
+        assert_eq!(std::fs::read_dir(root.path()).unwrap().count(), 0);
+    }
+}

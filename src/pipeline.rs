@@ -1,0 +1,280 @@
+//! The commands' work, stage after stage: manifest → cleaning → splitting → labelling →
+//! aggregation → reports. Input is read and checked before the model is loaded, so bad input
+//! fails fast, and nothing reaches the output folder before everything has succeeded.
+
+use crate::aggregate::{aggregate, Bootstrap, Labelled};
+use crate::clean::{Cleaned, Cleaner, LineRules};
+use crate::config::{Config, SENTIMENT_LABELS, STANCE_LABELS};
+use crate::encoder::{sha256_file, Encoder, FileDigest};
+use crate::label::{LabelInput, Labeler, Probs, ZeroShotLabeler};
+use crate::manifest::{read_document, read_manifest, DocEntry};
+use crate::output::Staging;
+use crate::report::{self, SentenceRow};
+use crate::split::{RuleSplitter, SentenceSplitter, Span};
+use anyhow::{bail, Context, Result};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use serde::Serialize;
+use serde_json::json;
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+use tch::Device;
+
+/// Which labeler to use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum LabelerKind {
+    /// Similarity of sentence embeddings to the label descriptions in the config.
+    ZeroShot,
+}
+
+/// What is needed to build a labeler.
+#[derive(Debug, Clone)]
+pub struct ModelSettings {
+    pub labeler: LabelerKind,
+    pub model_dir: PathBuf,
+    pub device: Device,
+}
+
+/// A loaded labeler, with what run.json records about it.
+pub struct LoadedLabeler {
+    pub labeler: Box<dyn Labeler>,
+    pub files: Vec<FileDigest>,
+    pub load_seconds: f64,
+}
+
+pub fn load_labeler(config: &Config, model: &ModelSettings) -> Result<LoadedLabeler> {
+    let started = Instant::now();
+    let encoder = Encoder::load(&model.model_dir, model.device, config.labeler.max_tokens)?;
+    let files = encoder.files.clone();
+    let labeler: Box<dyn Labeler> = match model.labeler {
+        LabelerKind::ZeroShot => Box::new(ZeroShotLabeler::new(encoder, config.clone())),
+    };
+    Ok(LoadedLabeler { labeler, files, load_seconds: started.elapsed().as_secs_f64() })
+}
+
+/// A progress bar on stderr, hidden when stderr is not a terminal.
+fn progress_bar(len: u64) -> ProgressBar {
+    let target = if std::io::stderr().is_terminal() { ProgressDrawTarget::stderr() } else { ProgressDrawTarget::hidden() };
+    let bar = ProgressBar::with_draw_target(Some(len), target);
+    bar.set_style(
+        ProgressStyle::with_template("{elapsed_precise} [{bar:40}] {pos}/{len} sentences ({per_sec}, eta {eta})")
+            .expect("static template")
+            .progress_chars("=> "),
+    );
+    bar
+}
+
+/// A document after cleaning and splitting.
+pub struct Prepared {
+    pub entry: DocEntry,
+    pub sha256: String,
+    pub cleaned: Cleaned,
+    pub spans: Vec<Span>,
+}
+
+/// Reads, cleans and splits one file.
+pub fn prepare_file(path: &Path) -> Result<(Cleaned, Vec<Span>)> {
+    let raw = read_document(path)?;
+    let cleaned = LineRules.clean(&raw);
+    let spans = RuleSplitter.split(&cleaned.text);
+    Ok((cleaned, spans))
+}
+
+/// Settings of `stance run`, resolved from the command line.
+pub struct RunSettings {
+    pub manifest: PathBuf,
+    pub out: PathBuf,
+    pub config: Config,
+    pub config_origin: String,
+    pub model: ModelSettings,
+}
+
+/// What `stance run` tells the user at the end.
+pub struct RunSummary {
+    pub documents: usize,
+    pub sentences: usize,
+    pub label_seconds: f64,
+    pub load_seconds: f64,
+}
+
+pub fn run(settings: &RunSettings) -> Result<RunSummary> {
+    let started = Instant::now();
+    let entries = read_manifest(&settings.manifest)?;
+    let mut docs = Vec::with_capacity(entries.len());
+    for entry in entries {
+        let (cleaned, spans) = prepare_file(&entry.path)?;
+        let sha256 = sha256_file(&entry.path)?;
+        if spans.is_empty() {
+            eprintln!("warning: {}: no prose sentences left after cleaning", entry.path.display());
+        }
+        docs.push(Prepared { entry, sha256, cleaned, spans });
+    }
+    let prepare_seconds = started.elapsed().as_secs_f64();
+    let staging = Staging::new(&settings.out)?;
+
+    let mut loaded = load_labeler(&settings.config, &settings.model)?;
+    let target = settings.config.target.name.as_str();
+    let inputs: Vec<LabelInput> =
+        docs.iter().flat_map(|d| d.spans.iter().map(|s| LabelInput { text: &d.cleaned.text[s.clone()], target })).collect();
+    let bar = progress_bar(inputs.len() as u64);
+    let label_started = Instant::now();
+    let probs = loaded.labeler.label(&inputs, &mut |n| bar.inc(n))?;
+    let label_seconds = label_started.elapsed().as_secs_f64();
+    bar.finish_and_clear();
+
+    let mut rows = Vec::with_capacity(inputs.len());
+    let mut probs_iter = probs.iter();
+    for d in &docs {
+        for (i, span) in d.spans.iter().enumerate() {
+            rows.push(SentenceRow {
+                doc_id: &d.entry.doc_id,
+                outlet: &d.entry.outlet,
+                group: &d.entry.group,
+                sentence_id: i + 1,
+                start: span.start,
+                end: span.end,
+                text: &d.cleaned.text[span.clone()],
+                probs: *probs_iter.next().expect("one result per sentence"),
+            });
+        }
+    }
+    let aggregate_started = Instant::now();
+    let documents: Vec<(&str, &str, &str)> = docs.iter().map(|d| (d.entry.doc_id.as_str(), d.entry.outlet.as_str(), d.entry.group.as_str())).collect();
+    let labelled: Vec<Labelled> = rows.iter().map(|r| Labelled { doc_id: r.doc_id, outlet: r.outlet, group: r.group, probs: r.probs }).collect();
+    let bootstrap = Bootstrap { resamples: settings.config.aggregate.bootstrap_resamples, seed: settings.config.aggregate.seed };
+    let (profiles, comparisons) = aggregate(&documents, &labelled, bootstrap);
+    let aggregate_seconds = aggregate_started.elapsed().as_secs_f64();
+
+    let dir = staging.path();
+    std::fs::write(dir.join("sentences.csv"), report::sentences_csv(&rows)?)?;
+    std::fs::write(dir.join("profiles.csv"), report::profiles_csv(&profiles)?)?;
+    std::fs::write(dir.join("comparison.csv"), report::comparison_csv(&comparisons)?)?;
+    std::fs::create_dir(dir.join("cleaned"))?;
+    for d in &docs {
+        std::fs::write(dir.join("cleaned").join(format!("{}.txt", safe_file_name(&d.entry.doc_id))), &d.cleaned.text)?;
+    }
+    let count = |labels: [&'static str; 3], pick: fn(&Probs) -> &'static str| -> BTreeMap<&'static str, usize> {
+        labels.iter().map(|l| (*l, rows.iter().filter(|r| pick(&r.probs) == *l).count())).collect()
+    };
+    let run_json = json!({
+        "stance_version": env!("CARGO_PKG_VERSION"),
+        "command": std::env::args().collect::<Vec<_>>(),
+        "manifest": settings.manifest,
+        "config_origin": settings.config_origin,
+        "config": settings.config,
+        "labeler": loaded.labeler.name(),
+        "model": {
+            "dir": settings.model.model_dir,
+            "device": format!("{:?}", settings.model.device),
+            "files": loaded.files,
+        },
+        "versions": {
+            "stance": env!("CARGO_PKG_VERSION"),
+            "rust-bert": env!("STANCE_RUST_BERT_VERSION"),
+            "tch": env!("STANCE_TCH_VERSION"),
+            "libtorch": env!("STANCE_LIBTORCH_VERSION"),
+        },
+        "documents": docs.iter().map(|d| json!({
+            "doc_id": d.entry.doc_id,
+            "path": d.entry.path,
+            "sha256": d.sha256,
+            "outlet": d.entry.outlet,
+            "group": d.entry.group,
+            "title": d.entry.title,
+            "date": d.entry.date,
+            "url": d.entry.url,
+            "lines_total": d.cleaned.lines_total,
+            "lines_kept": d.cleaned.lines_kept,
+            "lines_dropped": d.cleaned.dropped,
+            "cleaned_bytes": d.cleaned.text.len(),
+            "sentences": d.spans.len(),
+        })).collect::<Vec<_>>(),
+        "counts": {
+            "documents": docs.len(),
+            "sentences": rows.len(),
+            "stance": count(STANCE_LABELS, Probs::stance_label),
+            "sentiment": count(SENTIMENT_LABELS, Probs::sentiment_label),
+        },
+        "timings_seconds": {
+            "read_clean_split": prepare_seconds,
+            "model_load": loaded.load_seconds,
+            "labeling": label_seconds,
+            "aggregate": aggregate_seconds,
+            "total": started.elapsed().as_secs_f64(),
+        },
+        "sentences_per_second": rows.len() as f64 / label_seconds.max(1e-9),
+    });
+    std::fs::write(dir.join("run.json"), serde_json::to_string_pretty(&run_json)? + "\n")?;
+    staging.commit()?;
+    Ok(RunSummary { documents: docs.len(), sentences: rows.len(), label_seconds, load_seconds: loaded.load_seconds })
+}
+
+/// A doc_id usable as a file name (ids are free text in the manifest).
+fn safe_file_name(id: &str) -> String {
+    id.chars().map(|c| if c.is_alphanumeric() || matches!(c, '-' | '_' | '.') { c } else { '_' }).collect()
+}
+
+/// One sentence for `stance classify`, with its optional own target.
+pub struct ClassifyItem {
+    pub text: String,
+    pub target: Option<String>,
+}
+
+/// Reads `classify` input: one sentence per non-blank line of `reader`.
+pub fn read_lines(reader: impl std::io::BufRead) -> Result<Vec<ClassifyItem>> {
+    let mut items = Vec::new();
+    for (i, line) in reader.lines().enumerate() {
+        let line = line.with_context(|| format!("<stdin>: line {}: not valid UTF-8", i + 1))?;
+        if !line.trim().is_empty() {
+            items.push(ClassifyItem { text: line.trim().to_string(), target: None });
+        }
+    }
+    Ok(items)
+}
+
+/// Reads `classify --input FILE.csv`: a `text` column and an optional `target` column.
+pub fn read_classify_csv(path: &Path) -> Result<Vec<ClassifyItem>> {
+    let origin = path.display();
+    let file = std::fs::File::open(path).with_context(|| format!("{origin}: cannot open"))?;
+    let mut reader = csv::Reader::from_reader(file);
+    let headers = reader.headers().with_context(|| format!("{origin}: cannot read the header"))?.clone();
+    let find = |name: &str| headers.iter().position(|h| h.trim().trim_start_matches('\u{feff}') == name);
+    let text_col = find("text").with_context(|| format!("{origin}: line 1: missing column 'text'"))?;
+    let target_col = find("target");
+    let mut items = Vec::new();
+    for (i, record) in reader.records().enumerate() {
+        let record = record.with_context(|| format!("{origin}: record {}: malformed CSV", i + 1))?;
+        let line = record.position().map_or(i as u64 + 2, |p| p.line());
+        let text = record.get(text_col).unwrap_or("").trim();
+        if text.is_empty() {
+            bail!("{origin}: line {line}: empty text");
+        }
+        let target = target_col.and_then(|c| record.get(c)).map(str::trim).filter(|t| !t.is_empty()).map(String::from);
+        items.push(ClassifyItem { text: text.to_string(), target });
+    }
+    Ok(items)
+}
+
+/// Labels `items` and returns the classify CSV. A row's own target wins over `target_override`,
+/// which wins over the configured target.
+pub fn classify(items: &[ClassifyItem], target_override: Option<&str>, config: &Config, model: &ModelSettings) -> Result<Vec<u8>> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(report::CLASSIFY_COLUMNS)?;
+    if items.is_empty() {
+        return Ok(w.into_inner()?);
+    }
+    let mut loaded = load_labeler(config, model)?;
+    let default_target = target_override.unwrap_or(&config.target.name);
+    let inputs: Vec<LabelInput> = items.iter().map(|i| LabelInput { text: &i.text, target: i.target.as_deref().unwrap_or(default_target) }).collect();
+    let bar = progress_bar(inputs.len() as u64);
+    let probs = loaded.labeler.label(&inputs, &mut |n| bar.inc(n))?;
+    bar.finish_and_clear();
+    for (item, p) in items.iter().zip(&probs) {
+        let mut record = vec![item.text.clone()];
+        record.extend(report::label_cells(p));
+        w.write_record(&record)?;
+    }
+    Ok(w.into_inner()?)
+}

@@ -1,0 +1,118 @@
+//! The report files: `sentences.csv` (one row per labelled sentence), `profiles.csv` (per
+//! document, outlet and group), `comparison.csv` (per pair of groups). Numbers are written
+//! with fixed precision so that the same input gives byte-identical files.
+
+use crate::aggregate::{Comparison, Estimate, Profile};
+use crate::config::{SENTIMENT_LABELS, STANCE_LABELS};
+use crate::label::Probs;
+use anyhow::Result;
+
+/// The columns of `sentences.csv`, in order.
+pub const SENTENCE_COLUMNS: [&str; 15] = [
+    "doc_id", "outlet", "group", "sentence_id", "start", "end", "text", "stance", "p_favor", "p_against", "p_none", "sentiment", "p_positive",
+    "p_neutral", "p_negative",
+];
+
+/// The columns of `stance classify` output, in order.
+pub const CLASSIFY_COLUMNS: [&str; 9] = ["text", "stance", "p_favor", "p_against", "p_none", "sentiment", "p_positive", "p_neutral", "p_negative"];
+
+/// One labelled sentence of a document.
+#[derive(Debug, Clone)]
+pub struct SentenceRow<'a> {
+    pub doc_id: &'a str,
+    pub outlet: &'a str,
+    pub group: &'a str,
+    /// 1-based position within its document.
+    pub sentence_id: usize,
+    /// Byte span in the document's cleaned text (`cleaned/DOC_ID.txt`).
+    pub start: usize,
+    pub end: usize,
+    pub text: &'a str,
+    pub probs: Probs,
+}
+
+pub fn prob(p: f32) -> String {
+    format!("{p:.4}")
+}
+
+fn num(x: f64) -> String {
+    if x.is_nan() {
+        String::new()
+    } else {
+        format!("{x:.4}")
+    }
+}
+
+fn share(count: usize, total: usize) -> String {
+    if total == 0 {
+        String::new()
+    } else {
+        format!("{:.4}", count as f64 / total as f64)
+    }
+}
+
+/// The label and probability cells of one sentence: stance, p×3, sentiment, p×3.
+pub fn label_cells(p: &Probs) -> Vec<String> {
+    let mut cells = vec![p.stance_label().to_string()];
+    cells.extend(p.stance.iter().map(|&x| prob(x)));
+    cells.push(p.sentiment_label().to_string());
+    cells.extend(p.sentiment.iter().map(|&x| prob(x)));
+    cells
+}
+
+pub fn sentences_csv(rows: &[SentenceRow]) -> Result<Vec<u8>> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(SENTENCE_COLUMNS)?;
+    for r in rows {
+        let mut record = vec![r.doc_id.to_string(), r.outlet.into(), r.group.into(), r.sentence_id.to_string(), r.start.to_string(), r.end.to_string(), r.text.into()];
+        record.extend(label_cells(&r.probs));
+        w.write_record(&record)?;
+    }
+    Ok(w.into_inner()?)
+}
+
+pub fn profiles_csv(profiles: &[Profile]) -> Result<Vec<u8>> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut header: Vec<String> = ["level", "key", "n_documents", "n_sentences"].map(String::from).to_vec();
+    let estimate_cols = |name: &str| [name.to_string(), format!("{name}_low"), format!("{name}_high")];
+    for (labels, index) in [(STANCE_LABELS, "stance_index"), (SENTIMENT_LABELS, "sentiment_index")] {
+        header.extend(labels.iter().map(|l| format!("n_{l}")));
+        header.extend(labels.iter().map(|l| format!("share_{l}")));
+        header.extend(estimate_cols(index));
+    }
+    w.write_record(&header)?;
+    let estimate = |e: &Estimate| [num(e.value), num(e.low), num(e.high)];
+    for p in profiles {
+        let mut record = vec![p.level.to_string(), p.key.clone(), p.n_documents.to_string(), p.n_sentences.to_string()];
+        for (counts, index) in [(&p.stance_counts, &p.stance_index), (&p.sentiment_counts, &p.sentiment_index)] {
+            record.extend(counts.iter().map(|c| c.to_string()));
+            record.extend(counts.iter().map(|&c| share(c, p.n_sentences)));
+            record.extend(estimate(index));
+        }
+        w.write_record(&record)?;
+    }
+    Ok(w.into_inner()?)
+}
+
+pub fn comparison_csv(comparisons: &[Comparison]) -> Result<Vec<u8>> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record([
+        "group_a", "group_b", "n_a", "n_b", "stance_index_a", "stance_index_b", "index_difference", "difference_low", "difference_high", "js_distance",
+    ])?;
+    for c in comparisons {
+        let d = &c.index_difference;
+        w.write_record([
+            c.group_a.clone(),
+            c.group_b.clone(),
+            c.n_a.to_string(),
+            c.n_b.to_string(),
+            num(c.index_a),
+            num(c.index_b),
+            num(d.value),
+            num(d.low),
+            num(d.high),
+            num(c.js_distance),
+        ])?;
+    }
+    Ok(w.into_inner()?)
+}

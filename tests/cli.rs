@@ -1,0 +1,295 @@
+//! End-to-end tests of the `stance` binary on the seed corpus with the real base encoder
+//! (installed by scripts/setup.sh, which README's test command runs first). One test binary
+//! for everything, since each links libtorch.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::OnceLock;
+
+const SENTENCE_HEADER: &str =
+    "doc_id,outlet,group,sentence_id,start,end,text,stance,p_favor,p_against,p_none,sentiment,p_positive,p_neutral,p_negative";
+const SEED_IDS: [&str; 5] = [
+    "zhang-2025-dual-nature",
+    "globaltimes-2025-security-dilemma",
+    "calder-2025-alliance-shift",
+    "zhou-defense-policy-allies",
+    "thinkchina-unified-security-framework",
+];
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Runs `stance` in the repository root (where stance.toml and models/base/files are).
+fn stance(args: &[&str]) -> Output {
+    stance_with_stdin(args, "")
+}
+
+fn stance_with_stdin(args: &[&str], stdin: &str) -> Output {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_stance"))
+        .args(args)
+        .current_dir(root())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("stance starts");
+    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn assert_ok(output: &Output) {
+    assert!(output.status.success(), "stance failed: {}", text(&output.stderr));
+}
+
+/// The seeds are run twice, into two folders; both runs are shared by the tests below.
+fn seed_runs() -> &'static (tempfile::TempDir, PathBuf, PathBuf) {
+    static RUNS: OnceLock<(tempfile::TempDir, PathBuf, PathBuf)> = OnceLock::new();
+    RUNS.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let (first, second) = (dir.path().join("first"), dir.path().join("second"));
+        for out in [&first, &second] {
+            assert_ok(&stance(&["run", "--manifest", "seeds/manifest.csv", "--out", out.to_str().unwrap()]));
+        }
+        (dir, first, second)
+    })
+}
+
+fn read_csv(path: &Path) -> Vec<std::collections::HashMap<String, String>> {
+    let mut reader = csv::Reader::from_path(path).unwrap();
+    let headers = reader.headers().unwrap().clone();
+    reader.records().map(|r| headers.iter().map(String::from).zip(r.unwrap().iter().map(String::from)).collect()).collect()
+}
+
+#[test]
+fn run_writes_every_report_for_all_five_seeds() {
+    let (_, out, _) = seed_runs();
+    let sentences = std::fs::read_to_string(out.join("sentences.csv")).unwrap();
+    assert_eq!(sentences.lines().next().unwrap(), SENTENCE_HEADER);
+    let rows = read_csv(&out.join("sentences.csv"));
+    for id in SEED_IDS {
+        let n = rows.iter().filter(|r| r["doc_id"] == id).count();
+        assert!(n >= 5, "{id} has {n} sentences");
+        let cleaned = std::fs::read_to_string(out.join("cleaned").join(format!("{id}.txt"))).unwrap();
+        for r in rows.iter().filter(|r| r["doc_id"] == id) {
+            let (start, end): (usize, usize) = (r["start"].parse().unwrap(), r["end"].parse().unwrap());
+            assert_eq!(&cleaned[start..end], r["text"], "span of {id} sentence {}", r["sentence_id"]);
+        }
+    }
+    for r in &rows {
+        let p: f64 = ["p_favor", "p_against", "p_none"].iter().map(|c| r[*c].parse::<f64>().unwrap()).sum();
+        assert!((p - 1.0).abs() < 2e-3, "stance probabilities sum to {p}");
+        assert!(["favor", "against", "none"].contains(&r["stance"].as_str()));
+        assert!(["positive", "neutral", "negative"].contains(&r["sentiment"].as_str()));
+    }
+    // Boilerplate never reaches the reports.
+    for junk in ["Skip to content", "Related Posts", "opinion@globaltimes.com.cn", "ORCID", "Calder, Kent.", "| ---", "By Jane Zhou"] {
+        assert!(!sentences.contains(junk), "{junk:?} reached sentences.csv");
+    }
+
+    let profiles = read_csv(&out.join("profiles.csv"));
+    let groups: Vec<&str> = profiles.iter().filter(|p| p["level"] == "group").map(|p| p["key"].as_str()).collect();
+    assert_eq!(groups, ["academic", "Global Times", "Western analysis"]);
+    assert_eq!(profiles.iter().filter(|p| p["level"] == "document").count(), 5);
+    for p in &profiles {
+        let (value, low, high): (f64, f64, f64) = (p["stance_index"].parse().unwrap(), p["stance_index_low"].parse().unwrap(), p["stance_index_high"].parse().unwrap());
+        assert!(low <= value && value <= high, "{p:?}");
+    }
+    let western = profiles.iter().find(|p| p["level"] == "group" && p["key"] == "Western analysis").unwrap();
+    assert_eq!(western["n_documents"], "3");
+    let comparisons = read_csv(&out.join("comparison.csv"));
+    assert_eq!(comparisons.len(), 3);
+    for c in &comparisons {
+        let js: f64 = c["js_distance"].parse().unwrap();
+        assert!((0.0..=1.0).contains(&js));
+    }
+
+    let run: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("run.json")).unwrap()).unwrap();
+    assert_eq!(run["counts"]["sentences"].as_u64().unwrap() as usize, rows.len());
+    assert_eq!(run["documents"].as_array().unwrap().len(), 5);
+    assert!(run["sentences_per_second"].as_f64().unwrap() > 0.0);
+    assert_eq!(run["versions"]["libtorch"].as_str().unwrap().split('+').next(), Some("2.4.0"));
+    let sums = std::fs::read_to_string(root().join("models/base/SHA256SUMS")).unwrap();
+    for file in run["model"]["files"].as_array().unwrap() {
+        let sha = file["sha256"].as_str().unwrap();
+        assert!(sums.contains(sha), "model file digest {sha} is not the pinned one");
+    }
+    let gt = &run["documents"][1];
+    assert_eq!(gt["doc_id"], "globaltimes-2025-security-dilemma");
+    assert!(gt["lines_dropped"]["author-bio"].as_u64().unwrap() >= 1, "{gt}");
+    assert!(gt["lines_dropped"]["non-english"].as_u64().unwrap() >= 2, "{gt}");
+}
+
+#[test]
+fn a_second_run_gives_byte_identical_csvs() {
+    let (_, first, second) = seed_runs();
+    for file in ["sentences.csv", "profiles.csv", "comparison.csv"] {
+        let (a, b) = (std::fs::read(first.join(file)).unwrap(), std::fs::read(second.join(file)).unwrap());
+        assert!(!a.is_empty() && a == b, "{file} differs between runs");
+    }
+}
+
+#[test]
+fn eval_matches_every_gold_row_to_a_prediction() {
+    let (dir, out, _) = seed_runs();
+    let metrics = dir.path().join("eval.csv");
+    let pred = out.join("sentences.csv");
+    let output = stance(&["eval", "--gold", "eval/gold/seeds.csv", "--pred", pred.to_str().unwrap(), "--out", metrics.to_str().unwrap()]);
+    assert_ok(&output);
+    let stdout = text(&output.stdout);
+    assert!(stdout.contains("unmatched: 0"), "{stdout}");
+    assert!(stdout.contains("macro-F1"));
+    let rows = read_csv(&metrics);
+    let get = |task: &str, metric: &str| rows.iter().find(|r| r["task"] == task && r["metric"] == metric).unwrap()["value"].clone();
+    let gold_rows: usize = get("all", "gold_rows").parse().unwrap();
+    assert_eq!(gold_rows, read_csv(&root().join("eval/gold/seeds.csv")).len());
+    for task in ["stance", "sentiment"] {
+        let macro_f1: f64 = get(task, "macro_f1").parse().unwrap();
+        assert!((0.0..=1.0).contains(&macro_f1));
+        let confusion: usize = rows.iter().filter(|r| r["task"] == task && r["metric"] == "confusion").map(|r| r["value"].parse::<usize>().unwrap()).sum();
+        assert_eq!(confusion, gold_rows);
+    }
+}
+
+/// Parses classify output into (text, stance, sentiment) rows.
+fn classify_rows(output: &Output) -> Vec<(String, String, String)> {
+    assert_ok(output);
+    let mut reader = csv::Reader::from_reader(output.stdout.as_slice());
+    assert_eq!(
+        reader.headers().unwrap().iter().collect::<Vec<_>>(),
+        ["text", "stance", "p_favor", "p_against", "p_none", "sentiment", "p_positive", "p_neutral", "p_negative"]
+    );
+    reader.records().map(|r| r.unwrap()).map(|r| (r[0].to_string(), r[1].to_string(), r[5].to_string())).collect()
+}
+
+#[test]
+fn classify_tells_an_unmistakably_favorable_sentence_from_a_hostile_one() {
+    let input = "Japan's defence build-up is necessary and welcome: it strengthens deterrence and keeps the region stable.\n\n\
+                 Japan's remilitarization is dangerous, breaks a post-war taboo and fuels a reckless arms race.\n";
+    let rows = classify_rows(&stance_with_stdin(&["classify"], input));
+    assert_eq!(rows.len(), 2, "the blank line is skipped");
+    assert_eq!(rows[0].1, "favor");
+    assert_eq!(rows[1].1, "against");
+    assert_eq!(rows[1].2, "negative");
+}
+
+#[test]
+fn classify_takes_targets_per_row_and_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.csv");
+    std::fs::write(
+        &input,
+        "text,target\n\
+         \"Nuclear power is clean and safe, and we should build many more reactors.\",nuclear power\n\
+         \"Nuclear power is a dangerous, reckless gamble that threatens us all.\",nuclear power\n\
+         \"Japan's defence build-up is necessary and welcome: it strengthens deterrence.\",\n",
+    )
+    .unwrap();
+    let rows = classify_rows(&stance(&["classify", "--input", input.to_str().unwrap()]));
+    let labels: Vec<&str> = rows.iter().map(|r| r.1.as_str()).collect();
+    assert_eq!(labels, ["favor", "against", "favor"]);
+    // --target changes what stance is taken toward: the same sentence, another target.
+    let sentence = "Nuclear power is a dangerous, reckless gamble that threatens us all.\n";
+    let toward_nuclear = classify_rows(&stance_with_stdin(&["classify", "--target", "nuclear power"], sentence));
+    assert_eq!(toward_nuclear[0].1, "against");
+}
+
+#[test]
+fn split_prints_clean_sentences() {
+    let output = stance(&["split", "seeds/calder-2025-alliance-shift.txt"]);
+    assert_ok(&output);
+    let stdout = text(&output.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert!(lines.iter().any(|l| l.contains("Edwin O. Reischauer Centre") && l.starts_with("The Japan-US partnership")));
+    assert!(lines.iter().any(|l| l.starts_with("The transformation of the Japan-US alliance")), "list numbers are stripped");
+    assert!(!stdout.contains("Skip to content") && !stdout.contains("[1]") && !stdout.contains("Read also"));
+    assert_eq!(lines.iter().filter(|l| l.starts_with("US-Japan alliance transitions")).count(), 1, "repeated line dropped");
+}
+
+#[test]
+fn help_explains_commands_with_examples() {
+    let output = stance(&["--help"]);
+    assert_ok(&output);
+    let help = text(&output.stdout);
+    for word in ["run", "split", "classify", "eval", "Examples:"] {
+        assert!(help.contains(word), "{word} missing from --help");
+    }
+}
+
+/// Asserts a one-line error naming `needle` and a non-zero exit.
+fn assert_one_line_error(output: &Output, needle: &str) {
+    assert!(!output.status.success(), "expected failure, got success");
+    let stderr = text(&output.stderr);
+    assert_eq!(stderr.lines().count(), 1, "not one line: {stderr}");
+    assert!(stderr.starts_with("error: ") && stderr.contains(needle), "{stderr:?} does not name {needle:?}");
+}
+
+/// Runs `stance run` on a manifest in a fresh folder and checks that it fails cleanly:
+/// one line naming `needle`, and nothing left where the reports would go.
+fn assert_run_fails(manifest_rows: &str, files: &[(&str, &[u8])], extra: &[&str], needle: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, bytes) in files {
+        std::fs::write(dir.path().join(name), bytes).unwrap();
+    }
+    let manifest = dir.path().join("manifest.csv");
+    std::fs::write(&manifest, manifest_rows).unwrap();
+    let out = dir.path().join("reports").join("out");
+    let mut args = vec!["run", "--manifest", manifest.to_str().unwrap(), "--out", out.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    assert_one_line_error(&stance(&args), needle);
+    assert!(!out.exists(), "partial output left in --out");
+    if let Ok(entries) = std::fs::read_dir(dir.path().join("reports")) {
+        assert_eq!(entries.count(), 0, "staging folder left behind");
+    }
+}
+
+const HEADER: &str = "doc_id,path,outlet,group,title,date,url\n";
+
+#[test]
+fn bad_input_gets_one_line_errors_and_leaves_no_output() {
+    let good: &[(&str, &[u8])] = &[("a.txt", b"Japan rearms. China objects.\n")];
+    // Missing manifest.
+    let output = stance(&["run", "--manifest", "no/such/manifest.csv", "--out", "/tmp/stance-never-written"]);
+    assert_one_line_error(&output, "no/such/manifest.csv");
+    assert!(!Path::new("/tmp/stance-never-written").exists());
+    // A manifest column missing.
+    assert_run_fails("doc_id,path,outlet,title,date,url\na,a.txt,O,T,D,U\n", good, &[], "missing column 'group'");
+    // A document the manifest names but that does not exist.
+    assert_run_fails(&format!("{HEADER}a,nothere.txt,O,G,T,D,U\n"), good, &[], "nothere.txt");
+    // A document that is not UTF-8.
+    assert_run_fails(&format!("{HEADER}a,a.txt,O,G,T,D,U\n"), &[("a.txt", b"Fine line.\nBad \xff\xfe bytes.\n")], &[], "a.txt: line 2: not valid UTF-8");
+    // An empty document.
+    assert_run_fails(&format!("{HEADER}a,a.txt,O,G,T,D,U\n"), &[("a.txt", b"\n  \n")], &[], "a.txt: document is empty");
+    // Malformed CSV.
+    assert_run_fails(&format!("{HEADER}a,a.txt,O,G\n"), good, &[], "manifest.csv: record 1");
+    // Missing model files: input is fine, the model folder is empty.
+    let empty = tempfile::tempdir().unwrap();
+    let model_dir = empty.path().to_str().unwrap().to_string();
+    assert_run_fails(&format!("{HEADER}a,a.txt,O,G,T,D,U\n"), good, &["--model-dir", &model_dir], "model.safetensors: model file missing");
+}
+
+#[test]
+fn bad_gold_and_classify_files_get_one_line_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let gold = dir.path().join("gold.csv");
+    std::fs::write(&gold, "doc_id,sentence,stance,sentiment\nd,One.,none,neutral\nd,Two.,pro,neutral\n").unwrap();
+    let pred = dir.path().join("sentences.csv");
+    std::fs::write(&pred, format!("{SENTENCE_HEADER}\nd,O,G,1,0,4,One.,none,0.1,0.1,0.8,neutral,0.1,0.8,0.1\n")).unwrap();
+    let output = stance(&["eval", "--gold", gold.to_str().unwrap(), "--pred", pred.to_str().unwrap()]);
+    assert_one_line_error(&output, "gold.csv: line 3: unknown stance label 'pro'");
+    assert!(!dir.path().join("eval.csv").exists());
+
+    let input = dir.path().join("in.csv");
+    std::fs::write(&input, "sentence\nHello.\n").unwrap();
+    assert_one_line_error(&stance(&["classify", "--input", input.to_str().unwrap()]), "in.csv: line 1: missing column 'text'");
+    std::fs::write(&input, "text,target\nHello.,x\n,y\n").unwrap();
+    assert_one_line_error(&stance(&["classify", "--input", input.to_str().unwrap()]), "in.csv: line 3: empty text");
+    let config = dir.path().join("bad.toml");
+    std::fs::write(&config, "[target]\nname = 5\n").unwrap();
+    assert_one_line_error(&stance_with_stdin(&["classify", "--config", config.to_str().unwrap()], "x\n"), "bad.toml: line 2");
+}
