@@ -21,10 +21,7 @@ fn main() {
 
     let version = std::fs::read_to_string(libtorch.join("version.py"))
         .ok()
-        .and_then(|text| {
-            text.lines()
-                .find_map(|l| l.strip_prefix("__version__ = ").map(|v| v.trim_matches(['\'', '"']).to_string()))
-        })
+        .and_then(|text| text.lines().find_map(|l| l.strip_prefix("__version__ = ").map(|v| v.trim_matches(['\'', '"']).to_string())))
         .unwrap_or_else(|| "unknown".into());
     println!("cargo:rustc-env=STANCE_LIBTORCH_VERSION={version}");
 

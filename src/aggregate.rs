@@ -184,14 +184,15 @@ fn first_seen<'a>(keys: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
 /// Profiles per document, outlet and group (in that order; each in manifest order), and the
 /// comparison of every pair of groups. `documents` lists (doc_id, outlet, group) for every
 /// document, so one without sentences still gets a (empty) profile.
-pub fn aggregate<'a>(documents: &[(&'a str, &'a str, &'a str)], sentences: &[Labelled<'a>], settings: Bootstrap) -> (Vec<Profile>, Vec<Comparison>) {
+pub fn aggregate<'a>(
+    documents: &[(&'a str, &'a str, &'a str)],
+    sentences: &[Labelled<'a>],
+    settings: Bootstrap,
+) -> (Vec<Profile>, Vec<Comparison>) {
     let mut profiles = Vec::new();
     #[allow(clippy::type_complexity)]
-    let levels: [(&'static str, fn(&(&'a str, &'a str, &'a str)) -> &'a str, fn(&Labelled<'a>) -> &'a str); 3] = [
-        ("document", |d| d.0, |s| s.doc_id),
-        ("outlet", |d| d.1, |s| s.outlet),
-        ("group", |d| d.2, |s| s.group),
-    ];
+    let levels: [(&'static str, fn(&(&'a str, &'a str, &'a str)) -> &'a str, fn(&Labelled<'a>) -> &'a str); 3] =
+        [("document", |d| d.0, |s| s.doc_id), ("outlet", |d| d.1, |s| s.outlet), ("group", |d| d.2, |s| s.group)];
     for (level, doc_key, sentence_key) in levels {
         for key in first_seen(documents.iter().map(doc_key)) {
             let n_documents = documents.iter().filter(|d| doc_key(d) == key).count();
@@ -272,7 +273,15 @@ mod tests {
         let keys: Vec<_> = profiles.iter().map(|p| (p.level, p.key.as_str(), p.n_documents, p.n_sentences)).collect();
         assert_eq!(
             keys,
-            [("document", "d1", 1, 2), ("document", "d2", 1, 1), ("document", "d3", 1, 1), ("outlet", "GT", 1, 2), ("outlet", "Blog", 2, 2), ("group", "Global Times", 1, 2), ("group", "Western", 2, 2)]
+            [
+                ("document", "d1", 1, 2),
+                ("document", "d2", 1, 1),
+                ("document", "d3", 1, 1),
+                ("outlet", "GT", 1, 2),
+                ("outlet", "Blog", 2, 2),
+                ("group", "Global Times", 1, 2),
+                ("group", "Western", 2, 2)
+            ]
         );
         let gt = &profiles[5];
         assert_eq!(gt.stance_counts, [0, 2, 0]);

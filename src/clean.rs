@@ -19,6 +19,12 @@
 //! | `no-words` | lines without a single letter (a lone "-" bullet, rules, page numbers) |
 //! | `duplicate` | a line identical to an earlier kept line (repeated titles and teasers) |
 //!
+//! Markdown documents (`.md`, `.markdown`) first lose fenced code blocks (`code`), image-only
+//! lines (`image`) and link definitions (`link-definition`); in kept lines, links and images
+//! become their text, emphasis and inline-code markers and HTML tags are removed, and
+//! blockquote markers are cut. Heading and list markers stay: the splitter leaves them out of
+//! the sentence spans.
+//!
 //! Kept lines are trimmed; lines that were adjacent stay on adjacent lines, and a dropped or
 //! blank line becomes a paragraph break, so the splitter never joins text across a dropped line.
 
@@ -43,7 +49,24 @@ pub trait Cleaner {
 
 /// The rule set described in the module docs.
 #[derive(Debug, Default, Clone)]
-pub struct LineRules;
+pub struct LineRules {
+    /// Treat the input as Markdown (see the module docs).
+    pub markdown: bool,
+}
+
+impl LineRules {
+    pub fn plain() -> Self {
+        Self { markdown: false }
+    }
+    pub fn markdown() -> Self {
+        Self { markdown: true }
+    }
+    /// Markdown for `.md` and `.markdown` files, plain text otherwise.
+    pub fn for_path(path: &std::path::Path) -> Self {
+        let ext = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
+        Self { markdown: matches!(ext.as_deref(), Some("md" | "markdown")) }
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Section {
@@ -54,10 +77,36 @@ enum Section {
 }
 
 const NAVIGATION: &[&str] = &[
-    "skip to content", "skip to main content", "scroll top", "scroll to top", "back to top", "related posts",
-    "related articles", "related", "read also", "read more", "latest", "cite item", "full text", "abstract",
-    "supplementary files", "share", "share this", "print", "menu", "home", "search", "advertisement",
-    "subscribe", "sign in", "log in", "comments", "leave a comment", "tags", "download pdf", "keywords",
+    "skip to content",
+    "skip to main content",
+    "scroll top",
+    "scroll to top",
+    "back to top",
+    "related posts",
+    "related articles",
+    "related",
+    "read also",
+    "read more",
+    "latest",
+    "cite item",
+    "full text",
+    "abstract",
+    "supplementary files",
+    "share",
+    "share this",
+    "print",
+    "menu",
+    "home",
+    "search",
+    "advertisement",
+    "subscribe",
+    "sign in",
+    "log in",
+    "comments",
+    "leave a comment",
+    "tags",
+    "download pdf",
+    "keywords",
 ];
 
 fn re(cell: &'static OnceLock<Regex>, pattern: &str) -> &'static Regex {
@@ -66,15 +115,24 @@ fn re(cell: &'static OnceLock<Regex>, pattern: &str) -> &'static Regex {
 
 fn metadata_re() -> &'static Regex {
     static R: OnceLock<Regex> = OnceLock::new();
-    re(&R, r"(?i)^(?:[-*•]\s*)?(?:authors?|affiliations?|issue|volume|pages|section|url|doi|edn|id|orcid(?: id)?|spin-code|e-?mail|keywords|received|accepted|published|updated|source|citation|issn|isbn)\s*[:：]")
+    re(
+        &R,
+        r"(?i)^(?:[-*•]\s*)?(?:authors?|affiliations?|issue|volume|pages|section|url|doi|edn|id|orcid(?: id)?|spin-code|e-?mail|keywords|received|accepted|published|updated|source|citation|issn|isbn)\s*[:：]",
+    )
 }
 fn byline_re() -> &'static Regex {
     static R: OnceLock<Regex> = OnceLock::new();
-    re(&R, r"^(?:(?i:by|written by|reported by)\s+\p{Lu}[\p{L}.'’-]*(?:\s+\p{Lu}[\p{L}.'’-]*){0,3}|(?i:photo|image|picture|credit|caption)s?\s*:.*|(?i:author for correspondence)\.?)$")
+    re(
+        &R,
+        r"^(?:(?i:by|written by|reported by)\s+\p{Lu}[\p{L}.'’-]*(?:\s+\p{Lu}[\p{L}.'’-]*){0,3}|(?i:photo|image|picture|credit|caption)s?\s*:.*|(?i:author for correspondence)\.?)$",
+    )
 }
 fn bio_re() -> &'static Regex {
     static R: OnceLock<Regex> = OnceLock::new();
-    re(&R, r"(?i)\b(?:is|are|was)\s+(?:an?\s+|the\s+)?(?:(?:associate|assistant|full|senior|visiting|adjunct|distinguished)\s+)?(?:professor|lecturer|research(?:er|\s+fellow)|fellow|graduate student|doctoral (?:student|candidate)|ph\.?d\.? (?:student|candidate)|director|editor)\b")
+    re(
+        &R,
+        r"(?i)\b(?:is|are|was)\s+(?:an?\s+|the\s+)?(?:(?:associate|assistant|full|senior|visiting|adjunct|distinguished)\s+)?(?:professor|lecturer|research(?:er|\s+fellow)|fellow|graduate student|doctoral (?:student|candidate)|ph\.?d\.? (?:student|candidate)|director|editor)\b",
+    )
 }
 fn email_re() -> &'static Regex {
     static R: OnceLock<Regex> = OnceLock::new();
@@ -89,12 +147,51 @@ fn year_re() -> &'static Regex {
     re(&R, r"\b(?:1[89]|20)\d{2}\b")
 }
 
+fn md_image_re() -> &'static Regex {
+    static R: OnceLock<Regex> = OnceLock::new();
+    re(&R, r"!\[([^\]]*)\]\([^)]*\)")
+}
+fn md_link_re() -> &'static Regex {
+    static R: OnceLock<Regex> = OnceLock::new();
+    re(&R, r"\[([^\]]+)\](?:\([^)]*\)|\[[^\]]*\])")
+}
+fn md_markers_re() -> &'static Regex {
+    static R: OnceLock<Regex> = OnceLock::new();
+    // Bold, strike-through and code markers, and HTML tags.
+    re(&R, r"\*\*|__|~~|`|</?[A-Za-z][^>]*>")
+}
+fn md_emphasis_re() -> &'static Regex {
+    static R: OnceLock<Regex> = OnceLock::new();
+    // *italic* between non-word characters (so "2*3*4" stays).
+    re(&R, r"(^|[^\w*])\*([^*\s](?:[^*]*[^*\s])?)\*($|[^\w*])")
+}
+fn md_link_definition_re() -> &'static Regex {
+    static R: OnceLock<Regex> = OnceLock::new();
+    re(&R, r"^\[[^\]]+\]:\s*\S+")
+}
+
+/// Markdown inline syntax reduced to its text: "[the treaty](http://x) is **binding**" →
+/// "the treaty is binding".
+fn markdown_inline(line: &str) -> String {
+    let mut line = line;
+    while let Some(rest) = line.strip_prefix('>') {
+        line = rest.trim_start();
+    }
+    let text = md_image_re().replace_all(line, "$1");
+    let text = md_link_re().replace_all(&text, "$1");
+    let text = md_markers_re().replace_all(&text, "");
+    // Twice: adjacent matches ("*a* *b*") share the character between them.
+    let text = md_emphasis_re().replace_all(&text, "$1$2$3");
+    md_emphasis_re().replace_all(&text, "$1$2$3").trim().to_string()
+}
+
 fn is_cjk(c: char) -> bool {
     matches!(c as u32, 0x3000..=0x303F | 0x3040..=0x30FF | 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF | 0xFF00..=0xFFEF)
 }
 
 fn is_list_item(line: &str) -> bool {
-    line.starts_with(['-', '*', '•']) || line.split_once(['.', ')']).is_some_and(|(n, _)| !n.is_empty() && n.len() <= 3 && n.bytes().all(|b| b.is_ascii_digit()))
+    line.starts_with(['-', '*', '•'])
+        || line.split_once(['.', ')']).is_some_and(|(n, _)| !n.is_empty() && n.len() <= 3 && n.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// Cuts a leading CJK outlet/author prefix ("《环球时报》:王广涛等:Title") off an English line;
@@ -134,7 +231,11 @@ impl LineRules {
             *section = Section::Authors;
             return Some("author-bio");
         }
-        if bare == "references" || bare == "bibliography" || bare == "works cited" || (line.ends_with("References") && *section == Section::Authors) {
+        if bare == "references"
+            || bare == "bibliography"
+            || bare == "works cited"
+            || (line.ends_with("References") && *section == Section::Authors)
+        {
             *section = Section::References;
             return Some("reference");
         }
@@ -161,7 +262,10 @@ impl LineRules {
         if byline_re().is_match(line) {
             return Some("byline");
         }
-        if bio_re().is_match(line) && (email_re().is_match(line) || ["universit", "institut", "school", "center", "centre", "college"].iter().any(|w| lower.contains(w))) {
+        if bio_re().is_match(line)
+            && (email_re().is_match(line)
+                || ["universit", "institut", "school", "center", "centre", "college"].iter().any(|w| lower.contains(w)))
+        {
             return Some("author-bio");
         }
         if email_re().is_match(line) {
@@ -183,27 +287,52 @@ impl LineRules {
 impl Cleaner for LineRules {
     fn clean(&self, raw: &str) -> Cleaned {
         let mut out = Cleaned::default();
-        let mut seen: HashSet<&str> = HashSet::new();
+        let mut seen: HashSet<String> = HashSet::new();
         let mut section = Section::Body;
         let mut previous_kept = false;
+        let mut in_code = false;
         for line in raw.lines() {
             out.lines_total += 1;
             let line = line.trim();
+            let mut drop = |rule: &'static str, previous_kept: &mut bool| {
+                *out.dropped.entry(rule).or_default() += 1;
+                *previous_kept = false;
+            };
+            if self.markdown && (line.starts_with("```") || line.starts_with("~~~")) {
+                in_code = !in_code;
+                drop("code", &mut previous_kept);
+                continue;
+            }
+            if in_code {
+                drop("code", &mut previous_kept);
+                continue;
+            }
             if line.is_empty() {
                 previous_kept = false;
                 continue;
             }
-            let verdict = self.judge(line, &mut section).or_else(|| (!seen.insert(strip_cjk_prefix(line))).then_some("duplicate"));
-            match verdict {
-                Some(rule) => {
-                    *out.dropped.entry(rule).or_default() += 1;
-                    previous_kept = false;
+            let line = if self.markdown {
+                if md_link_definition_re().is_match(line) {
+                    drop("link-definition", &mut previous_kept);
+                    continue;
                 }
+                if md_image_re().replace_all(line, "").trim().is_empty() {
+                    drop("image", &mut previous_kept);
+                    continue;
+                }
+                markdown_inline(line)
+            } else {
+                line.to_string()
+            };
+            let kept = strip_cjk_prefix(&line);
+            let verdict = self.judge(&line, &mut section).or_else(|| (!seen.insert(kept.to_string())).then_some("duplicate"));
+            match verdict {
+                Some(rule) => drop(rule, &mut previous_kept),
                 None => {
                     if !out.text.is_empty() {
                         out.text.push_str(if previous_kept { "\n" } else { "\n\n" });
                     }
-                    out.text.push_str(strip_cjk_prefix(line));
+                    out.text.push_str(kept);
                     out.lines_kept += 1;
                     previous_kept = true;
                 }
@@ -242,14 +371,14 @@ mod tests {
         ];
         for (line, expected) in table {
             let mut section = Section::Body;
-            assert_eq!(LineRules.judge(line.trim(), &mut section), *expected, "line: {line:?}");
+            assert_eq!(LineRules::plain().judge(line.trim(), &mut section), *expected, "line: {line:?}");
         }
     }
 
     #[test]
     fn sections_drop_their_entries_until_prose_returns() {
         let raw = "Title here\nAffiliations:\n- Ural Federal University\nBody text starts.\n##x##About the authors\nShengkun Zhang\ngraduate student\nRussian Federation, YekaterinburgReferences\n- Dower J.W. Embracing defeat. 1999.\nSupplementary files\n";
-        let cleaned = LineRules.clean(raw);
+        let cleaned = LineRules::plain().clean(raw);
         assert_eq!(cleaned.text, "Title here\n\nBody text starts.");
         assert_eq!(cleaned.lines_total, 10);
         assert_eq!(cleaned.lines_kept, 2);
@@ -260,14 +389,33 @@ mod tests {
     #[test]
     fn keeps_paragraphs_apart_and_drops_repeats() {
         let raw = "Skip to content\n\nHeadline\nHeadline\n  First paragraph.\n\nSecond paragraph.\n";
-        let cleaned = LineRules.clean(raw);
+        let cleaned = LineRules::plain().clean(raw);
         assert_eq!(cleaned.text, "Headline\n\nFirst paragraph.\n\nSecond paragraph.");
         assert_eq!(cleaned.dropped.get("duplicate"), Some(&1));
     }
 
     #[test]
     fn cuts_a_cjk_outlet_prefix_from_an_english_title() {
-        let cleaned = LineRules.clean("《环球时报》:王广涛等:Japan’s security dilemma amid US unpredictability\n");
+        let cleaned = LineRules::plain().clean("《环球时报》:王广涛等:Japan’s security dilemma amid US unpredictability\n");
         assert_eq!(cleaned.text, "Japan’s security dilemma amid US unpredictability");
+    }
+
+    #[test]
+    fn markdown_is_reduced_to_prose() {
+        let raw = "# Japan's **new** doctrine\n\n![chart](c.png)\n\n> See [the treaty](http://x.org/t) and *Article 9*.\n\n```\nlet x = 1;\n```\n\n[1]: http://x.org\nUses `code` and <b>tags</b> and 2*3*4.\n";
+        let cleaned = LineRules::markdown().clean(raw);
+        assert_eq!(cleaned.text, "# Japan's new doctrine\n\nSee the treaty and Article 9.\n\nUses code and tags and 2*3*4.");
+        let dropped: Vec<_> = cleaned.dropped.iter().map(|(k, v)| (*k, *v)).collect();
+        assert_eq!(dropped, [("code", 3), ("image", 1), ("link-definition", 1)]);
+        // Plain text keeps its asterisks and brackets.
+        assert_eq!(LineRules::plain().clean("A *real* [1] claim.").text, "A *real* [1] claim.");
+    }
+
+    #[test]
+    fn markdown_is_chosen_by_extension() {
+        let table = [("a.md", true), ("b.MARKDOWN", true), ("c.txt", false), ("d", false)];
+        for (name, markdown) in table {
+            assert_eq!(LineRules::for_path(std::path::Path::new(name)).markdown, markdown, "{name}");
+        }
     }
 }

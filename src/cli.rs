@@ -37,12 +37,18 @@ pub enum Command {
     /// Label every sentence of the manifest's documents and write the reports into --out:
     /// sentences.csv, profiles.csv, comparison.csv, run.json and cleaned/ (the cleaned text the
     /// sentence spans point into).
+    #[command(after_help = "Example:\n  stance run --manifest seeds/manifest.csv --out out/seeds")]
     Run(RunArgs),
     /// Print a document's cleaned sentences, one per line.
+    #[command(after_help = "Examples:\n  stance split seeds/calder-2025-alliance-shift.txt\n  stance split --cleaned notes.md")]
     Split(SplitArgs),
     /// Label sentences from stdin (one per line) or from a CSV file; CSV on stdout.
+    #[command(
+        after_help = "Examples:\n  echo \"Japan's rearmament makes the region safer.\" | stance classify\n  stance classify --input rows.csv --target \"nuclear power\" > labels.csv"
+    )]
     Classify(ClassifyArgs),
     /// Compare predicted labels with hand-tagged gold labels.
+    #[command(after_help = "Example:\n  stance eval --gold eval/gold/seeds.csv --pred out/seeds/sentences.csv")]
     Eval(EvalArgs),
 }
 

@@ -141,7 +141,12 @@ impl Config {
                 }
             }
         }
-        if self.labeler.batch_size == 0 || self.labeler.max_tokens < 8 || self.labeler.temperature <= 0.0 || self.labeler.none_margin < 0.0 || self.labeler.neutral_margin < 0.0 {
+        if self.labeler.batch_size == 0
+            || self.labeler.max_tokens < 8
+            || self.labeler.temperature <= 0.0
+            || self.labeler.none_margin < 0.0
+            || self.labeler.neutral_margin < 0.0
+        {
             bail!("{origin}: [labeler] needs batch_size ≥ 1, max_tokens ≥ 8, temperature > 0 and margins ≥ 0");
         }
         if self.aggregate.bootstrap_resamples == 0 {

@@ -84,9 +84,10 @@ impl Encoder {
             bail!("CUDA was asked for, but this libtorch has no usable CUDA device");
         }
         let config_text = std::fs::read_to_string(&paths[1]).with_context(|| format!("{}: cannot read", paths[1].display()))?;
-        let config: BertConfig = serde_json::from_str(&config_text).with_context(|| format!("{}: not a BERT config", paths[1].display()))?;
-        let tokenizer = BertTokenizer::from_file(&paths[2], true, true)
-            .map_err(|e| anyhow!("{}: cannot load vocabulary: {e}", paths[2].display()))?;
+        let config: BertConfig =
+            serde_json::from_str(&config_text).with_context(|| format!("{}: not a BERT config", paths[1].display()))?;
+        let tokenizer =
+            BertTokenizer::from_file(&paths[2], true, true).map_err(|e| anyhow!("{}: cannot load vocabulary: {e}", paths[2].display()))?;
         let mut vs = nn::VarStore::new(device);
         let model = BertModel::<BertEmbeddings>::new(vs.root(), &config);
         vs.load(&paths[0]).map_err(|e| anyhow!("{}: cannot load weights: {e}", paths[0].display()))?;

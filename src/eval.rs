@@ -31,18 +31,15 @@ pub struct PredRow {
 
 /// Whitespace collapsed, curly quotes straightened.
 pub fn normalise(text: &str) -> String {
-    text.split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .replace(['‘', '’', '‚', '′'], "'")
-        .replace(['“', '”', '„', '″'], "\"")
+    text.split_whitespace().collect::<Vec<_>>().join(" ").replace(['‘', '’', '‚', '′'], "'").replace(['“', '”', '„', '″'], "\"")
 }
 
 fn parse_label(labels: &[&str; 3], value: &str, what: &str, origin: &str, line: u64) -> Result<usize> {
     let v = value.trim().to_lowercase();
-    labels.iter().position(|l| *l == v).with_context(|| {
-        format!("{origin}: line {line}: unknown {what} label '{}' (expected {})", value.trim(), labels.join(", "))
-    })
+    labels
+        .iter()
+        .position(|l| *l == v)
+        .with_context(|| format!("{origin}: line {line}: unknown {what} label '{}' (expected {})", value.trim(), labels.join(", ")))
 }
 
 /// Reads a CSV with at least `columns`; yields (line, fields in `columns` order).
@@ -54,9 +51,10 @@ fn read_columns(path: &Path, columns: &[&str], what: &str) -> Result<Vec<(u64, V
     let index: Vec<usize> = columns
         .iter()
         .map(|c| {
-            headers.iter().position(|h| h.trim().trim_start_matches('\u{feff}') == *c).with_context(|| {
-                format!("{origin}: line 1: missing column '{c}' (a {what} needs {})", columns.join(","))
-            })
+            headers
+                .iter()
+                .position(|h| h.trim().trim_start_matches('\u{feff}') == *c)
+                .with_context(|| format!("{origin}: line 1: missing column '{c}' (a {what} needs {})", columns.join(",")))
         })
         .collect::<Result<_>>()?;
     let mut rows = Vec::new();
@@ -144,7 +142,8 @@ pub fn metrics(task: &'static str, labels: [&'static str; 3], polar: [usize; 2],
         .collect();
     let correct: usize = (0..3).map(|k| confusion[[k, k]]).sum();
     let accuracy = ratio(correct as f64, n as f64);
-    let chance: f64 = (0..3).map(|k| ratio(confusion.row(k).sum() as f64, n as f64) * ratio(confusion.column(k).sum() as f64, n as f64)).sum();
+    let chance: f64 =
+        (0..3).map(|k| ratio(confusion.row(k).sum() as f64, n as f64) * ratio(confusion.column(k).sum() as f64, n as f64)).sum();
     let kappa = if n == 0 || chance >= 1.0 { f64::NAN } else { (accuracy - chance) / (1.0 - chance) };
     Metrics {
         task,
@@ -237,7 +236,8 @@ impl EvalReport {
             let _ = writeln!(s, "  macro-F1 {:.3}   F_avg {:.3}   accuracy {:.3}   kappa {:.3}", m.macro_f1, m.f_avg, m.accuracy, m.kappa);
             let _ = writeln!(s, "  confusion (rows gold, columns predicted: {})", m.labels.join(" / "));
             for g in 0..3 {
-                let _ = writeln!(s, "  {:<10} {:>6} {:>6} {:>6}", m.labels[g], m.confusion[[g, 0]], m.confusion[[g, 1]], m.confusion[[g, 2]]);
+                let _ =
+                    writeln!(s, "  {:<10} {:>6} {:>6} {:>6}", m.labels[g], m.confusion[[g, 0]], m.confusion[[g, 1]], m.confusion[[g, 2]]);
             }
         }
         s

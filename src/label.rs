@@ -119,7 +119,12 @@ impl Labeler for ZeroShotLabeler {
         for batch in order.chunks(self.config.labeler.batch_size) {
             let texts: Vec<&str> = batch.iter().map(|&i| items[i].text).collect();
             let embeddings = self.encoder.embed(&texts)?;
-            let sentiment = rows(&self.probabilities(&embeddings, self.sentiment_descriptions.as_ref().expect("embedded above"), 1, self.config.labeler.neutral_margin))?;
+            let sentiment = rows(&self.probabilities(
+                &embeddings,
+                self.sentiment_descriptions.as_ref().expect("embedded above"),
+                1,
+                self.config.labeler.neutral_margin,
+            ))?;
             // One matmul per distinct target in the batch (usually one).
             let mut stance: HashMap<&str, Vec<[f32; 3]>> = HashMap::new();
             for (row, &i) in batch.iter().enumerate() {

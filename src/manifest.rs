@@ -35,9 +35,8 @@ pub fn read_manifest(path: &Path) -> Result<Vec<DocEntry>> {
     let index = |name: &str| headers.iter().position(|h| h.trim_start_matches('\u{feff}') == name);
     let mut columns = [0usize; 7];
     for (slot, name) in columns.iter_mut().zip(COLUMNS) {
-        *slot = index(name).with_context(|| {
-            format!("{}: line 1: missing column '{name}' (a manifest needs {})", path.display(), COLUMNS.join(","))
-        })?;
+        *slot = index(name)
+            .with_context(|| format!("{}: line 1: missing column '{name}' (a manifest needs {})", path.display(), COLUMNS.join(",")))?;
     }
     let base = path.parent().unwrap_or(Path::new("."));
     let mut seen = HashSet::new();
@@ -147,6 +146,10 @@ mod tests {
             let err = format!("{:#}", read_document(&p).unwrap_err());
             assert!(err.contains("d.txt") && err.contains(expected), "{err}");
         }
+        let huge = write(dir.path(), "huge.txt", b"");
+        std::fs::File::options().write(true).open(&huge).unwrap().set_len(MAX_DOCUMENT_BYTES + 1).unwrap();
+        let err = format!("{:#}", read_document(&huge).unwrap_err());
+        assert!(err.contains("huge.txt") && err.contains("over the"), "{err}");
         let p = write(dir.path(), "bom.txt", "\u{feff}Hello.".as_bytes());
         assert_eq!(read_document(&p).unwrap(), "Hello.");
     }

@@ -77,7 +77,7 @@ pub struct Prepared {
 /// Reads, cleans and splits one file.
 pub fn prepare_file(path: &Path) -> Result<(Cleaned, Vec<Span>)> {
     let raw = read_document(path)?;
-    let cleaned = LineRules.clean(&raw);
+    let cleaned = LineRules::for_path(path).clean(&raw);
     let spans = RuleSplitter.split(&cleaned.text);
     Ok((cleaned, spans))
 }
@@ -141,8 +141,10 @@ pub fn run(settings: &RunSettings) -> Result<RunSummary> {
         }
     }
     let aggregate_started = Instant::now();
-    let documents: Vec<(&str, &str, &str)> = docs.iter().map(|d| (d.entry.doc_id.as_str(), d.entry.outlet.as_str(), d.entry.group.as_str())).collect();
-    let labelled: Vec<Labelled> = rows.iter().map(|r| Labelled { doc_id: r.doc_id, outlet: r.outlet, group: r.group, probs: r.probs }).collect();
+    let documents: Vec<(&str, &str, &str)> =
+        docs.iter().map(|d| (d.entry.doc_id.as_str(), d.entry.outlet.as_str(), d.entry.group.as_str())).collect();
+    let labelled: Vec<Labelled> =
+        rows.iter().map(|r| Labelled { doc_id: r.doc_id, outlet: r.outlet, group: r.group, probs: r.probs }).collect();
     let bootstrap = Bootstrap { resamples: settings.config.aggregate.bootstrap_resamples, seed: settings.config.aggregate.seed };
     let (profiles, comparisons) = aggregate(&documents, &labelled, bootstrap);
     let aggregate_seconds = aggregate_started.elapsed().as_secs_f64();
@@ -267,7 +269,8 @@ pub fn classify(items: &[ClassifyItem], target_override: Option<&str>, config: &
     }
     let mut loaded = load_labeler(config, model)?;
     let default_target = target_override.unwrap_or(&config.target.name);
-    let inputs: Vec<LabelInput> = items.iter().map(|i| LabelInput { text: &i.text, target: i.target.as_deref().unwrap_or(default_target) }).collect();
+    let inputs: Vec<LabelInput> =
+        items.iter().map(|i| LabelInput { text: &i.text, target: i.target.as_deref().unwrap_or(default_target) }).collect();
     let bar = progress_bar(inputs.len() as u64);
     let probs = loaded.labeler.label(&inputs, &mut |n| bar.inc(n))?;
     bar.finish_and_clear();

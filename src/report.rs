@@ -9,12 +9,26 @@ use anyhow::Result;
 
 /// The columns of `sentences.csv`, in order.
 pub const SENTENCE_COLUMNS: [&str; 15] = [
-    "doc_id", "outlet", "group", "sentence_id", "start", "end", "text", "stance", "p_favor", "p_against", "p_none", "sentiment", "p_positive",
-    "p_neutral", "p_negative",
+    "doc_id",
+    "outlet",
+    "group",
+    "sentence_id",
+    "start",
+    "end",
+    "text",
+    "stance",
+    "p_favor",
+    "p_against",
+    "p_none",
+    "sentiment",
+    "p_positive",
+    "p_neutral",
+    "p_negative",
 ];
 
 /// The columns of `stance classify` output, in order.
-pub const CLASSIFY_COLUMNS: [&str; 9] = ["text", "stance", "p_favor", "p_against", "p_none", "sentiment", "p_positive", "p_neutral", "p_negative"];
+pub const CLASSIFY_COLUMNS: [&str; 9] =
+    ["text", "stance", "p_favor", "p_against", "p_none", "sentiment", "p_positive", "p_neutral", "p_negative"];
 
 /// One labelled sentence of a document.
 #[derive(Debug, Clone)]
@@ -64,7 +78,15 @@ pub fn sentences_csv(rows: &[SentenceRow]) -> Result<Vec<u8>> {
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(SENTENCE_COLUMNS)?;
     for r in rows {
-        let mut record = vec![r.doc_id.to_string(), r.outlet.into(), r.group.into(), r.sentence_id.to_string(), r.start.to_string(), r.end.to_string(), r.text.into()];
+        let mut record = vec![
+            r.doc_id.to_string(),
+            r.outlet.into(),
+            r.group.into(),
+            r.sentence_id.to_string(),
+            r.start.to_string(),
+            r.end.to_string(),
+            r.text.into(),
+        ];
         record.extend(label_cells(&r.probs));
         w.write_record(&record)?;
     }
@@ -97,7 +119,16 @@ pub fn profiles_csv(profiles: &[Profile]) -> Result<Vec<u8>> {
 pub fn comparison_csv(comparisons: &[Comparison]) -> Result<Vec<u8>> {
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record([
-        "group_a", "group_b", "n_a", "n_b", "stance_index_a", "stance_index_b", "index_difference", "difference_low", "difference_high", "js_distance",
+        "group_a",
+        "group_b",
+        "n_a",
+        "n_b",
+        "stance_index_a",
+        "stance_index_b",
+        "index_difference",
+        "difference_low",
+        "difference_high",
+        "js_distance",
     ])?;
     for c in comparisons {
         let d = &c.index_difference;

@@ -27,23 +27,62 @@ pub struct RuleSplitter;
 
 /// Titles and other abbreviations that never end a sentence.
 const NEVER_FINAL: &[&str] = &[
-    "mr", "mrs", "ms", "dr", "prof", "sr", "jr", "st", "gen", "col", "lt", "sgt", "capt", "cmdr", "adm",
-    "rep", "sen", "gov", "pres", "rev", "hon", "messrs", "mt", "ft", "vs", "cf", "e.g", "i.e", "approx",
-    "dept", "univ", "assn", "bros", "et al",
+    "mr", "mrs", "ms", "dr", "prof", "sr", "jr", "st", "gen", "col", "lt", "sgt", "capt", "cmdr", "adm", "rep", "sen", "gov", "pres",
+    "rev", "hon", "messrs", "mt", "ft", "vs", "cf", "e.g", "i.e", "approx", "dept", "univ", "assn", "bros", "et al",
 ];
 /// Abbreviations that are followed by a number when they do not end a sentence.
 const BEFORE_NUMBER: &[&str] = &["no", "nos", "vol", "vols", "pp", "p", "fig", "figs", "art", "sec", "ch", "para", "eq"];
 /// Abbreviations that usually continue but can end a sentence (then a typical opener follows).
-const USUALLY_CONTINUING: &[&str] = &[
-    "inc", "co", "corp", "ltd", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct",
-    "nov", "dec", "a.m", "p.m", "etc",
-];
+const USUALLY_CONTINUING: &[&str] =
+    &["inc", "co", "corp", "ltd", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "a.m", "p.m", "etc"];
 /// Words that typically open a sentence: after "U.S." or "Inc." they signal a real boundary.
 const OPENERS: &[&str] = &[
-    "The", "This", "That", "These", "Those", "It", "Its", "He", "She", "They", "We", "I", "You", "In",
-    "On", "At", "But", "However", "Yet", "And", "So", "Thus", "Meanwhile", "Moreover", "Furthermore",
-    "There", "Such", "A", "An", "As", "If", "When", "While", "After", "Before", "Since", "Although",
-    "Our", "Their", "His", "Her", "What", "Why", "How", "Who", "Where",
+    "The",
+    "This",
+    "That",
+    "These",
+    "Those",
+    "It",
+    "Its",
+    "He",
+    "She",
+    "They",
+    "We",
+    "I",
+    "You",
+    "In",
+    "On",
+    "At",
+    "But",
+    "However",
+    "Yet",
+    "And",
+    "So",
+    "Thus",
+    "Meanwhile",
+    "Moreover",
+    "Furthermore",
+    "There",
+    "Such",
+    "A",
+    "An",
+    "As",
+    "If",
+    "When",
+    "While",
+    "After",
+    "Before",
+    "Since",
+    "Although",
+    "Our",
+    "Their",
+    "His",
+    "Her",
+    "What",
+    "Why",
+    "How",
+    "Who",
+    "Where",
 ];
 
 impl SentenceSplitter for RuleSplitter {
@@ -179,9 +218,9 @@ fn is_boundary(before: &str, mark: char, after: &str) -> bool {
 /// "(U.S." → "U.S", "Mr." → "Mr", "al." after "et" → "et al".
 fn last_word(before: &str) -> &str {
     let trimmed = before.trim_end_matches('.');
-    let start = trimmed.rfind(|c: char| c.is_whitespace() || matches!(c, '(' | '[' | '"' | '“' | '‘')).map_or(0, |i| {
-        i + trimmed[i..].chars().next().map_or(1, char::len_utf8)
-    });
+    let start = trimmed
+        .rfind(|c: char| c.is_whitespace() || matches!(c, '(' | '[' | '"' | '“' | '‘'))
+        .map_or(0, |i| i + trimmed[i..].chars().next().map_or(1, char::len_utf8));
     let word = &trimmed[start..];
     if word == "al" && trimmed[..start].trim_end().ends_with("et") {
         let et = trimmed[..start].trim_end();
@@ -202,11 +241,7 @@ fn push_trimmed(text: &str, span: Span, spans: &mut Vec<Span>) {
 /// The sentences of `text` as strings, with internal whitespace runs collapsed to one space
 /// (for printing one sentence per line).
 pub fn sentence_texts(splitter: &dyn SentenceSplitter, text: &str) -> Vec<String> {
-    splitter
-        .split(text)
-        .into_iter()
-        .map(|s| text[s].split_whitespace().collect::<Vec<_>>().join(" "))
-        .collect()
+    splitter.split(text).into_iter().map(|s| text[s].split_whitespace().collect::<Vec<_>>().join(" ")).collect()
 }
 
 #[cfg(test)]

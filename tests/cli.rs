@@ -97,7 +97,8 @@ fn run_writes_every_report_for_all_five_seeds() {
     assert_eq!(groups, ["academic", "Global Times", "Western analysis"]);
     assert_eq!(profiles.iter().filter(|p| p["level"] == "document").count(), 5);
     for p in &profiles {
-        let (value, low, high): (f64, f64, f64) = (p["stance_index"].parse().unwrap(), p["stance_index_low"].parse().unwrap(), p["stance_index_high"].parse().unwrap());
+        let (value, low, high): (f64, f64, f64) =
+            (p["stance_index"].parse().unwrap(), p["stance_index_low"].parse().unwrap(), p["stance_index_high"].parse().unwrap());
         assert!(low <= value && value <= high, "{p:?}");
     }
     let western = profiles.iter().find(|p| p["level"] == "group" && p["key"] == "Western analysis").unwrap();
@@ -151,7 +152,8 @@ fn eval_matches_every_gold_row_to_a_prediction() {
     for task in ["stance", "sentiment"] {
         let macro_f1: f64 = get(task, "macro_f1").parse().unwrap();
         assert!((0.0..=1.0).contains(&macro_f1));
-        let confusion: usize = rows.iter().filter(|r| r["task"] == task && r["metric"] == "confusion").map(|r| r["value"].parse::<usize>().unwrap()).sum();
+        let confusion: usize =
+            rows.iter().filter(|r| r["task"] == task && r["metric"] == "confusion").map(|r| r["value"].parse::<usize>().unwrap()).sum();
         assert_eq!(confusion, gold_rows);
     }
 }
@@ -209,6 +211,13 @@ fn split_prints_clean_sentences() {
     assert!(lines.iter().any(|l| l.starts_with("The transformation of the Japan-US alliance")), "list numbers are stripped");
     assert!(!stdout.contains("Skip to content") && !stdout.contains("[1]") && !stdout.contains("Read also"));
     assert_eq!(lines.iter().filter(|l| l.starts_with("US-Japan alliance transitions")).count(), 1, "repeated line dropped");
+
+    let dir = tempfile::tempdir().unwrap();
+    let md = dir.path().join("note.md");
+    std::fs::write(&md, "## Outlook\n\nTokyo's [new strategy](https://x.org) is *bold*. Critics disagree.\n\n```\ncode();\n```\n").unwrap();
+    let output = stance(&["split", md.to_str().unwrap()]);
+    assert_ok(&output);
+    assert_eq!(text(&output.stdout), "Outlook\nTokyo's new strategy is bold.\nCritics disagree.\n");
 }
 
 #[test]
@@ -262,7 +271,12 @@ fn bad_input_gets_one_line_errors_and_leaves_no_output() {
     // A document the manifest names but that does not exist.
     assert_run_fails(&format!("{HEADER}a,nothere.txt,O,G,T,D,U\n"), good, &[], "nothere.txt");
     // A document that is not UTF-8.
-    assert_run_fails(&format!("{HEADER}a,a.txt,O,G,T,D,U\n"), &[("a.txt", b"Fine line.\nBad \xff\xfe bytes.\n")], &[], "a.txt: line 2: not valid UTF-8");
+    assert_run_fails(
+        &format!("{HEADER}a,a.txt,O,G,T,D,U\n"),
+        &[("a.txt", b"Fine line.\nBad \xff\xfe bytes.\n")],
+        &[],
+        "a.txt: line 2: not valid UTF-8",
+    );
     // An empty document.
     assert_run_fails(&format!("{HEADER}a,a.txt,O,G,T,D,U\n"), &[("a.txt", b"\n  \n")], &[], "a.txt: document is empty");
     // Malformed CSV.
