@@ -4,6 +4,7 @@
 //! splitter changes; gold rows that match nothing are reported, never dropped silently.
 
 use crate::config::{SENTIMENT_LABELS, STANCE_LABELS};
+use crate::table::{field, CsvFile};
 use anyhow::{bail, Context, Result};
 use ndarray::Array2;
 use std::collections::HashMap;
@@ -43,27 +44,10 @@ fn parse_label(labels: &[&str; 3], value: &str, what: &str, origin: &str, line: 
 }
 
 /// Reads a CSV with at least `columns`; yields (line, fields in `columns` order).
-fn read_columns(path: &Path, columns: &[&str], what: &str) -> Result<Vec<(u64, Vec<String>)>> {
-    let origin = path.display();
-    let file = std::fs::File::open(path).with_context(|| format!("{origin}: cannot open {what}"))?;
-    let mut reader = csv::Reader::from_reader(file);
-    let headers = reader.headers().with_context(|| format!("{origin}: cannot read the header"))?.clone();
-    let index: Vec<usize> = columns
-        .iter()
-        .map(|c| {
-            headers
-                .iter()
-                .position(|h| h.trim().trim_start_matches('\u{feff}') == *c)
-                .with_context(|| format!("{origin}: line 1: missing column '{c}' (a {what} needs {})", columns.join(",")))
-        })
-        .collect::<Result<_>>()?;
-    let mut rows = Vec::new();
-    for (i, record) in reader.records().enumerate() {
-        let record = record.with_context(|| format!("{origin}: record {}: malformed CSV", i + 1))?;
-        let line = record.position().map_or(i as u64 + 2, |p| p.line());
-        rows.push((line, index.iter().map(|&k| record.get(k).unwrap_or("").to_string()).collect()));
-    }
-    Ok(rows)
+fn read_columns(path: &Path, columns: &[&str], what: &'static str) -> Result<Vec<(u64, Vec<String>)>> {
+    let file = CsvFile::open(path, what)?;
+    let index = file.require(columns)?;
+    file.rows().map(|row| row.map(|(line, record)| (line, index.iter().map(|&k| field(&record, k).to_string()).collect()))).collect()
 }
 
 /// Reads a gold file: `doc_id,sentence,stance,sentiment` (extra columns allowed).

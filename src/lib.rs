@@ -18,3 +18,4 @@ pub mod output;
 pub mod pipeline;
 pub mod report;
 pub mod split;
+pub mod table;

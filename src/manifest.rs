@@ -3,6 +3,7 @@
 //! missing column, an empty field, a repeated id, a path that leads nowhere, a document that is
 //! not UTF-8 or is empty) stops the run with the file and record named.
 
+use crate::table::{field, CsvFile};
 use anyhow::{bail, Context, Result};
 use serde::Serialize;
 use std::collections::HashSet;
@@ -29,46 +30,32 @@ pub struct DocEntry {
 
 /// Reads and checks a manifest CSV.
 pub fn read_manifest(path: &Path) -> Result<Vec<DocEntry>> {
-    let file = std::fs::File::open(path).with_context(|| format!("{}: cannot open manifest", path.display()))?;
-    let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(file);
-    let headers = reader.headers().with_context(|| format!("{}: cannot read the header", path.display()))?.clone();
-    let index = |name: &str| headers.iter().position(|h| h.trim_start_matches('\u{feff}') == name);
-    let mut columns = [0usize; 7];
-    for (slot, name) in columns.iter_mut().zip(COLUMNS) {
-        *slot = index(name)
-            .with_context(|| format!("{}: line 1: missing column '{name}' (a manifest needs {})", path.display(), COLUMNS.join(",")))?;
-    }
+    let file = CsvFile::open(path, "manifest")?;
+    let columns = file.require(&COLUMNS)?;
+    let origin = file.origin().to_string();
     let base = path.parent().unwrap_or(Path::new("."));
     let mut seen = HashSet::new();
     let mut docs = Vec::new();
-    for (i, record) in reader.records().enumerate() {
-        let record = record.with_context(|| format!("{}: record {}: malformed CSV", path.display(), i + 1))?;
-        let line = record.position().map_or(i as u64 + 2, |p| p.line());
-        let field = |k: usize| record.get(columns[k]).unwrap_or("").to_string();
-        let entry = DocEntry {
-            doc_id: field(0),
-            path: base.join(field(1)),
-            outlet: field(2),
-            group: field(3),
-            title: field(4),
-            date: field(5),
-            url: field(6),
-        };
-        for (name, value) in [("doc_id", &entry.doc_id), ("path", &field(1)), ("outlet", &entry.outlet), ("group", &entry.group)] {
-            if value.is_empty() {
-                bail!("{}: line {line}: empty '{name}'", path.display());
+    for row in file.rows() {
+        let (line, record) = row?;
+        let get = |k: usize| field(&record, columns[k]).to_string();
+        let entry =
+            DocEntry { doc_id: get(0), path: base.join(get(1)), outlet: get(2), group: get(3), title: get(4), date: get(5), url: get(6) };
+        for (k, name) in COLUMNS.iter().enumerate().take(4) {
+            if get(k).is_empty() {
+                bail!("{origin}: line {line}: empty '{name}'");
             }
         }
         if !seen.insert(entry.doc_id.clone()) {
-            bail!("{}: line {line}: doc_id '{}' appears twice", path.display(), entry.doc_id);
+            bail!("{origin}: line {line}: doc_id '{}' appears twice", entry.doc_id);
         }
         if !entry.path.is_file() {
-            bail!("{}: line {line}: document '{}' not found", path.display(), entry.path.display());
+            bail!("{origin}: line {line}: document '{}' not found", entry.path.display());
         }
         docs.push(entry);
     }
     if docs.is_empty() {
-        bail!("{}: the manifest lists no documents", path.display());
+        bail!("{origin}: the manifest lists no documents");
     }
     Ok(docs)
 }

@@ -11,6 +11,7 @@ use crate::manifest::{read_document, read_manifest, DocEntry};
 use crate::output::Staging;
 use crate::report::{self, SentenceRow};
 use crate::split::{RuleSplitter, SentenceSplitter, Span};
+use crate::table::{field, CsvFile};
 use anyhow::{bail, Context, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
@@ -238,22 +239,18 @@ pub fn read_lines(reader: impl std::io::BufRead) -> Result<Vec<ClassifyItem>> {
 
 /// Reads `classify --input FILE.csv`: a `text` column and an optional `target` column.
 pub fn read_classify_csv(path: &Path) -> Result<Vec<ClassifyItem>> {
-    let origin = path.display();
-    let file = std::fs::File::open(path).with_context(|| format!("{origin}: cannot open"))?;
-    let mut reader = csv::Reader::from_reader(file);
-    let headers = reader.headers().with_context(|| format!("{origin}: cannot read the header"))?.clone();
-    let find = |name: &str| headers.iter().position(|h| h.trim().trim_start_matches('\u{feff}') == name);
-    let text_col = find("text").with_context(|| format!("{origin}: line 1: missing column 'text'"))?;
-    let target_col = find("target");
+    let file = CsvFile::open(path, "classify input")?;
+    let text_col = file.require(&["text"])?[0];
+    let target_col = file.column("target");
+    let origin = file.origin().to_string();
     let mut items = Vec::new();
-    for (i, record) in reader.records().enumerate() {
-        let record = record.with_context(|| format!("{origin}: record {}: malformed CSV", i + 1))?;
-        let line = record.position().map_or(i as u64 + 2, |p| p.line());
-        let text = record.get(text_col).unwrap_or("").trim();
+    for row in file.rows() {
+        let (line, record) = row?;
+        let text = field(&record, text_col);
         if text.is_empty() {
             bail!("{origin}: line {line}: empty text");
         }
-        let target = target_col.and_then(|c| record.get(c)).map(str::trim).filter(|t| !t.is_empty()).map(String::from);
+        let target = target_col.map(|c| field(&record, c)).filter(|t| !t.is_empty()).map(String::from);
         items.push(ClassifyItem { text: text.to_string(), target });
     }
     Ok(items)
