@@ -7,7 +7,7 @@
 //!
 //! | rule | drops |
 //! |---|---|
-//! | `navigation` | whole-line site furniture: "Skip to content", "Related Posts", "Read also:", "Cite item", "Abstract", ... |
+//! | `navigation` | site furniture: "Skip to content", "Related Posts", "Read also:", "Cite item", "Abstract", copyright lines, share/follow/subscribe prompts, cookie notices, "Tags: …" |
 //! | `table` | table rows and separators (two or more `|`) |
 //! | `metadata` | "Key: value" lines of article metadata (Authors, Issue, Pages, DOI, URL, ORCID iD, ...) |
 //! | `byline` | "By Jane Zhou", "Photo: Reuters", "Author for correspondence." |
@@ -22,12 +22,14 @@
 //! Markdown documents (`.md`, `.markdown`) first lose fenced code blocks (`code`), image-only
 //! lines (`image`) and link definitions (`link-definition`); in kept lines, links and images
 //! become their text, emphasis and inline-code markers and HTML tags are removed, and
-//! blockquote markers are cut. Heading and list markers stay: the splitter leaves them out of
-//! the sentence spans.
+//! blockquote markers are cut.
 //!
 //! Kept lines are trimmed; lines that were adjacent stay on adjacent lines, and a dropped or
 //! blank line becomes a paragraph break, so the splitter never joins text across a dropped line.
+//! List items and headings lose their bullet, number or `#` marker and start a paragraph of
+//! their own, so a list item is never merged into the line before it.
 
+use crate::split::leading_marker;
 use regex::Regex;
 use std::collections::{BTreeMap, HashSet};
 use std::sync::OnceLock;
@@ -113,6 +115,15 @@ fn re(cell: &'static OnceLock<Regex>, pattern: &str) -> &'static Regex {
     cell.get_or_init(|| Regex::new(pattern).expect("static regex"))
 }
 
+fn furniture_re() -> &'static Regex {
+    static R: OnceLock<Regex> = OnceLock::new();
+    // Site furniture that comes with a tail: copyright lines, share/follow/subscribe prompts,
+    // cookie notices, "Tags: …", "Posted in …", "Continue reading …".
+    re(
+        &R,
+        r"(?i)^(?:©|\(c\)\s|copyright\b|all rights reserved|share (?:this|on)\b|follow us\b|sign up\b|subscribe (?:to|now)\b|click here\b|we use cookies\b|this (?:site|website) uses cookies\b|tags?\s*:|posted in\b|filed under\b|continue reading\b|previous (?:post|article)\b|next (?:post|article)\b)",
+    )
+}
 fn metadata_re() -> &'static Regex {
     static R: OnceLock<Regex> = OnceLock::new();
     re(
@@ -190,8 +201,7 @@ fn is_cjk(c: char) -> bool {
 }
 
 fn is_list_item(line: &str) -> bool {
-    line.starts_with(['-', '*', '•'])
-        || line.split_once(['.', ')']).is_some_and(|(n, _)| !n.is_empty() && n.len() <= 3 && n.bytes().all(|b| b.is_ascii_digit()))
+    leading_marker(line).is_some_and(|(_, heading)| !heading)
 }
 
 /// Cuts a leading CJK outlet/author prefix ("《环球时报》:王广涛等:Title") off an English line;
@@ -243,7 +253,7 @@ impl LineRules {
             *section = Section::Affiliations;
             return Some("affiliation");
         }
-        if NAVIGATION.contains(&bare) {
+        if NAVIGATION.contains(&bare) || furniture_re().is_match(line) {
             return Some("navigation");
         }
         if line.matches('|').count() >= 2 || (line.contains('|') && line.chars().all(|c| matches!(c, '|' | '-' | ':' | ' '))) {
@@ -329,8 +339,13 @@ impl Cleaner for LineRules {
             match verdict {
                 Some(rule) => drop(rule, &mut previous_kept),
                 None => {
+                    // A list item or heading starts a paragraph of its own, without its marker.
+                    let (kept, starts_paragraph) = match leading_marker(kept) {
+                        Some((len, _)) => (&kept[len..], true),
+                        None => (kept, false),
+                    };
                     if !out.text.is_empty() {
-                        out.text.push_str(if previous_kept { "\n" } else { "\n\n" });
+                        out.text.push_str(if previous_kept && !starts_paragraph { "\n" } else { "\n\n" });
                     }
                     out.text.push_str(kept);
                     out.lines_kept += 1;
@@ -352,6 +367,15 @@ mod tests {
             ("Skip to content", Some("navigation")),
             ("Related Posts", Some("navigation")),
             ("Read also:", Some("navigation")),
+            ("© 2025 Global Times. All rights reserved.", Some("navigation")),
+            ("Copyright 2024 ThinkChina", Some("navigation")),
+            ("Share this article on X", Some("navigation")),
+            ("Follow us on WeChat", Some("navigation")),
+            ("Sign up for our newsletter", Some("navigation")),
+            ("We use cookies to improve your experience.", Some("navigation")),
+            ("Tags: Japan, defense, alliance", Some("navigation")),
+            ("Continue reading →", Some("navigation")),
+            ("Subscribers share the costs of defence.", None),
             ("Key Challenge | Impact on Security Framework |", Some("table")),
             ("---|---|", Some("table")),
             ("- Issue: Vol 15, No 2 (2025)", Some("metadata")),
@@ -404,7 +428,7 @@ mod tests {
     fn markdown_is_reduced_to_prose() {
         let raw = "# Japan's **new** doctrine\n\n![chart](c.png)\n\n> See [the treaty](http://x.org/t) and *Article 9*.\n\n```\nlet x = 1;\n```\n\n[1]: http://x.org\nUses `code` and <b>tags</b> and 2*3*4.\n";
         let cleaned = LineRules::markdown().clean(raw);
-        assert_eq!(cleaned.text, "# Japan's new doctrine\n\nSee the treaty and Article 9.\n\nUses code and tags and 2*3*4.");
+        assert_eq!(cleaned.text, "Japan's new doctrine\n\nSee the treaty and Article 9.\n\nUses code and tags and 2*3*4.");
         let dropped: Vec<_> = cleaned.dropped.iter().map(|(k, v)| (*k, *v)).collect();
         assert_eq!(dropped, [("code", 3), ("image", 1), ("link-definition", 1)]);
         // Plain text keeps its asterisks and brackets.
@@ -416,6 +440,83 @@ mod tests {
         let table = [("a.md", true), ("b.MARKDOWN", true), ("c.txt", false), ("d", false)];
         for (name, markdown) in table {
             assert_eq!(LineRules::for_path(std::path::Path::new(name)).markdown, markdown, "{name}");
+        }
+    }
+
+    /// The seed corpus's real boilerplate: per document, what is dropped by which rule, and
+    /// lines that must (not) survive.
+    #[test]
+    fn seed_documents_lose_their_boilerplate() {
+        struct Seed {
+            text: &'static str,
+            lines: (usize, usize),
+            dropped: &'static [(&'static str, usize)],
+            gone: &'static [&'static str],
+            kept: &'static [&'static str],
+        }
+        let seeds = [
+            Seed {
+                text: include_str!("../seeds/zhang-2025-dual-nature.txt"),
+                lines: (29, 2),
+                dropped: &[("affiliation", 2), ("author-bio", 5), ("metadata", 11), ("navigation", 4), ("no-words", 1), ("reference", 4)],
+                gone: &[
+                    "Authors:",
+                    "Yeltsin",
+                    "Vol 15",
+                    "doi.org",
+                    "Cite item",
+                    "Abstract",
+                    "About the authors",
+                    "gmail",
+                    "ORCID",
+                    "Dower J.W.",
+                ],
+                kept: &["The Dual Nature of Japan’s Militarization", "Japan’s post-war militarization process exhibits"],
+            },
+            Seed {
+                text: include_str!("../seeds/globaltimes-2025-security-dilemma.txt"),
+                lines: (28, 11),
+                dropped: &[("author-bio", 1), ("non-english", 2)],
+                gone: &["发布时间", "来源", "环球时报", "associate professor", "opinion@globaltimes.com.cn"],
+                kept: &["Japan’s security dilemma amid US unpredictability\n\nSince the beginning", "warrant high vigilance"],
+            },
+            Seed {
+                text: include_str!("../seeds/calder-2025-alliance-shift.txt"),
+                lines: (39, 16),
+                dropped: &[("duplicate", 2), ("navigation", 3), ("reference", 1)],
+                gone: &["Skip to content", "[1] Calder", "Read also", "Latest", "  1. The transformation"],
+                kept: &["in his recent...", "\n\nThe transformation of the Japan-US alliance"],
+            },
+            Seed {
+                text: include_str!("../seeds/zhou-defense-policy-allies.txt"),
+                lines: (13, 3),
+                dropped: &[("byline", 2), ("navigation", 2)],
+                gone: &["Scroll Top", "Photo: Reuters", "By Jane Zhou", "Related Posts"],
+                kept: &["Japan’s Defense Policy and Its Asian Allies\n\nJapan’s defense policy has been"],
+            },
+            Seed {
+                text: include_str!("../seeds/thinkchina-unified-security-framework.txt"),
+                lines: (37, 22),
+                dropped: &[("table", 15)],
+                gone: &["|", "---", "- Strengthening"],
+                kept: &[
+                    "that includes:\n\nStrengthening trilateral cooperation",
+                    "zero-sum competition.\nThe Way Forward\nAs Japan navigates",
+                ],
+            },
+        ];
+        for seed in seeds {
+            let cleaned = LineRules::plain().clean(seed.text);
+            let title = seed.text.lines().find(|l| !l.trim().is_empty()).unwrap();
+            assert_eq!((cleaned.lines_total, cleaned.lines_kept), seed.lines, "{title}");
+            let dropped: Vec<_> = cleaned.dropped.iter().map(|(k, v)| (*k, *v)).collect();
+            assert_eq!(dropped, seed.dropped, "{title}");
+            for junk in seed.gone {
+                assert!(!cleaned.text.contains(junk), "{junk:?} survived in {title}");
+            }
+            for prose in seed.kept {
+                assert!(cleaned.text.contains(prose), "{prose:?} missing from {title}");
+            }
         }
     }
 }
