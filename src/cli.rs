@@ -1,16 +1,17 @@
 //! The command line: raw arguments as clap parses them, kept apart from the settings they
 //! resolve to (config file, model folder, device), and the dispatch to the pipeline.
 
-use crate::config::Config;
+use crate::config::{Config, SENTIMENT_LABELS, STANCE_LABELS};
 use crate::encoder::{default_model_dir, parse_device};
 use crate::eval;
 use crate::output::write_atomic;
 use crate::pipeline::{self, LabelerKind, ModelSettings, RunSettings};
 use crate::split::{sentence_texts, RuleSplitter};
+use crate::train::{cross_validate, parse_label_map, read_examples, score, train, DataSpec, Hyper, TrainSettings};
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -47,8 +48,16 @@ pub enum Command {
         after_help = "Examples:\n  echo \"Japan's rearmament makes the region safer.\" | stance classify\n  stance classify --input rows.csv --target \"nuclear power\" > labels.csv"
     )]
     Classify(ClassifyArgs),
-    /// Compare predicted labels with hand-tagged gold labels.
-    #[command(after_help = "Example:\n  stance eval --gold eval/gold/seeds.csv --pred out/seeds/sentences.csv")]
+    /// Train a stance (or sentiment) cross-encoder on (text, target, label) rows, or adapt a
+    /// trained one to your own tags (--init). Checkpoints as it goes; run the same command again
+    /// to continue an interrupted run.
+    #[command(after_help = TRAIN_EXAMPLES)]
+    Train(TrainArgs),
+    /// Compare predicted labels with hand-tagged gold labels (--gold, --pred), or measure what
+    /// adapting a model to your tags buys, by K-fold cross-validation (--cv K --data FILE).
+    #[command(
+        after_help = "Examples:\n  stance eval --gold eval/gold/seeds.csv --pred out/seeds/sentences.csv\n  stance eval --cv 5 --data eval/gold/seeds.csv --init models/stance-minilm-vast"
+    )]
     Eval(EvalArgs),
 }
 
@@ -66,9 +75,14 @@ pub struct ModelArgs {
     /// Where to run the model: auto (CUDA when present), cpu, cuda or cuda:N.
     #[arg(long, default_value = "auto")]
     pub device: String,
-    /// Which labeler to use.
-    #[arg(long, value_enum, default_value = "zero-shot")]
+    /// Which labeler to use: our trained stance model, or zero-shot from the config's label
+    /// descriptions (the baseline).
+    #[arg(long, value_enum, default_value = "trained")]
     pub labeler: LabelerKind,
+    /// The trained model's folder, for --labeler trained.
+    /// [default: $STANCE_MODEL, else models/stance-minilm-vast here or beside the program]
+    #[arg(long, value_name = "DIR")]
+    pub model: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -108,15 +122,112 @@ pub struct ClassifyArgs {
 #[derive(Debug, clap::Args)]
 pub struct EvalArgs {
     /// Gold CSV: doc_id,sentence,stance,sentiment (extra columns allowed).
-    #[arg(long, value_name = "FILE")]
-    pub gold: PathBuf,
+    #[arg(long, value_name = "FILE", requires = "pred", conflicts_with = "cv")]
+    pub gold: Option<PathBuf>,
     /// Predictions: a sentences.csv written by `stance run`.
-    #[arg(long, value_name = "FILE")]
-    pub pred: PathBuf,
-    /// Where to write the metrics as CSV [default: eval.csv beside --pred].
+    #[arg(long, value_name = "FILE", requires = "gold")]
+    pub pred: Option<PathBuf>,
+    /// Where to write the metrics as CSV [default: eval.csv beside --pred, or beside --data].
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// Cross-validate adaptation with K folds: every row is scored by a model adapted on the
+    /// other folds only. Needs --data.
+    #[arg(long, value_name = "K", requires = "data")]
+    pub cv: Option<usize>,
+    /// Your tagged rows for --cv (a gold-format CSV works: its sentence and stance columns).
+    #[arg(long, value_name = "FILE")]
+    pub data: Option<PathBuf>,
+    #[command(flatten)]
+    pub training: TrainingArgs,
 }
+
+/// Data and optimisation options shared by `train` and `eval --cv`.
+#[derive(Debug, clap::Args)]
+pub struct TrainingArgs {
+    /// Which head to train: stance (favor/against/none) or sentiment (positive/neutral/negative).
+    #[arg(long, default_value = "stance", value_parser = ["stance", "sentiment"])]
+    pub task: String,
+    /// Start from this trained model instead of the bare base encoder (adaptation).
+    #[arg(long, value_name = "DIR")]
+    pub init: Option<PathBuf>,
+    /// Text column(s), comma-separated candidates [default: text, sentence, post, Tweet].
+    #[arg(long, value_name = "NAMES")]
+    pub text_col: Option<String>,
+    /// Target column(s) [default: target, new_topic, topic, Target].
+    #[arg(long, value_name = "NAMES")]
+    pub target_col: Option<String>,
+    /// Label column(s) [default: the task's name, label, stance, Stance].
+    #[arg(long, value_name = "NAMES")]
+    pub label_col: Option<String>,
+    /// Map raw labels to ours, e.g. "0=against,1=favor,2=none" (VAST).
+    #[arg(long, value_name = "MAP")]
+    pub label_map: Option<String>,
+    /// Target for rows without one [default: the config's target].
+    #[arg(long, value_name = "TEXT")]
+    pub target: Option<String>,
+    /// Epochs [default: 3; 4 with --init].
+    #[arg(long)]
+    pub epochs: Option<usize>,
+    /// Rows per step [default: 16; 8 with --init].
+    #[arg(long)]
+    pub batch_size: Option<usize>,
+    /// Peak learning rate of the encoder [default: 5e-5; 2e-5 with --init].
+    #[arg(long)]
+    pub lr: Option<f64>,
+    /// Peak learning rate of the head [default: 1e-3; 1e-4 with --init].
+    #[arg(long)]
+    pub head_lr: Option<f64>,
+    /// Word pieces per (target, text) pair [default: 128].
+    #[arg(long)]
+    pub max_tokens: Option<usize>,
+    /// Seed of initialisation, shuffling and dropout [default: 13].
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Train on a seeded random sample of this many rows.
+    #[arg(long, value_name = "N")]
+    pub max_rows: Option<usize>,
+    /// Folder with the base encoder [default: as for run].
+    #[arg(long, value_name = "DIR")]
+    pub model_dir: Option<PathBuf>,
+    /// Where to train: auto (CUDA when present), cpu, cuda or cuda:N.
+    #[arg(long, default_value = "auto")]
+    pub device: String,
+    /// Configuration file, for the default target [default: ./stance.toml if present].
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct TrainArgs {
+    /// Training rows: CSV, or JSON lines (.jsonl).
+    #[arg(long, value_name = "FILE")]
+    pub data: PathBuf,
+    /// Development rows, scored after every epoch; the best epoch's weights are kept.
+    #[arg(long, value_name = "FILE")]
+    pub dev: Option<PathBuf>,
+    /// Output model folder (model.safetensors, config.json, training.json).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Checkpoint folder; an existing one from the same run is resumed [default: OUT.checkpoint].
+    #[arg(long, value_name = "DIR")]
+    pub checkpoint: Option<PathBuf>,
+    /// Steps between checkpoints.
+    #[arg(long, default_value_t = 200)]
+    pub checkpoint_every: usize,
+    /// Stop after this many steps (resumable), e.g. to train in slices.
+    #[arg(long, value_name = "N")]
+    pub max_steps: Option<usize>,
+    #[command(flatten)]
+    pub training: TrainingArgs,
+}
+
+const TRAIN_EXAMPLES: &str = "\
+Examples:
+  # the shipped stance model (VAST; see models/stance-minilm-vast/README.md)
+  stance train --data ../shared/datasets/vast/vast_train.csv --dev ../shared/datasets/vast/vast_dev.compact.csv \\
+      --text-col post,Tweet --label-map 0=against,1=favor,2=none --out models/stance-minilm-vast
+  # adapt it to your own hand-tagged sentences (gold-format CSV)
+  stance train --init models/stance-minilm-vast --data my_tags.csv --out models/stance-mine";
 
 impl ModelArgs {
     /// Resolves the config file and model settings.
@@ -127,9 +238,87 @@ impl ModelArgs {
         let model = ModelSettings {
             labeler: self.labeler,
             model_dir: self.model_dir.clone().unwrap_or_else(default_model_dir),
+            trained: self.model.clone().unwrap_or_else(default_trained_model),
             device: parse_device(&self.device)?,
         };
         Ok((config, origin, model))
+    }
+}
+
+/// Where the shipped stance model is when --model is not given.
+fn default_trained_model() -> PathBuf {
+    if let Some(dir) = std::env::var_os("STANCE_MODEL") {
+        return dir.into();
+    }
+    let name = "models/stance-minilm-vast";
+    let local = PathBuf::from(name);
+    if local.is_dir() {
+        return local;
+    }
+    // target/release/stance → the repository's models/.
+    std::env::current_exe().ok().and_then(|exe| Some(exe.parent()?.parent()?.parent()?.join(name))).filter(|p| p.is_dir()).unwrap_or(local)
+}
+
+impl TrainingArgs {
+    /// Reads the data files and resolves the settings; `adapting` picks the --init defaults.
+    fn settings(&self, data: &Path, dev: Option<&Path>, out: PathBuf, checkpoint_dir: PathBuf) -> Result<TrainSettings> {
+        let config_path = self.config.clone().or_else(|| Some(PathBuf::from("stance.toml")).filter(|p| p.is_file()));
+        let config = Config::load(config_path.as_deref())?;
+        let labels: Vec<&'static str> = if self.task == "sentiment" { SENTIMENT_LABELS.to_vec() } else { STANCE_LABELS.to_vec() };
+        let spec = DataSpec {
+            text_col: self.text_col.clone(),
+            target_col: self.target_col.clone(),
+            label_col: self.label_col.clone(),
+            label_map: self.label_map.as_deref().map(parse_label_map).transpose()?.unwrap_or_default(),
+            default_target: Some(self.target.clone().unwrap_or(config.target.name.clone())),
+        };
+        let mut train = read_examples(data, &spec, &labels, &self.task)?;
+        let rows_in_file = train.len();
+        let defaults = Hyper::default();
+        let adapting = self.init.is_some();
+        let hyper = Hyper {
+            epochs: self.epochs.unwrap_or(if adapting { 4 } else { defaults.epochs }),
+            batch_size: self.batch_size.unwrap_or(if adapting { 8 } else { defaults.batch_size }),
+            lr: self.lr.unwrap_or(if adapting { 2e-5 } else { defaults.lr }),
+            head_lr: self.head_lr.unwrap_or(if adapting { 1e-4 } else { defaults.head_lr }),
+            max_tokens: self.max_tokens.unwrap_or(defaults.max_tokens),
+            seed: self.seed.unwrap_or(defaults.seed),
+            ..defaults
+        };
+        if hyper.epochs == 0 || hyper.batch_size == 0 || hyper.max_tokens < 8 {
+            anyhow::bail!("--epochs and --batch-size must be ≥ 1 and --max-tokens ≥ 8");
+        }
+        if let Some(n) = self.max_rows.filter(|&n| n < train.len()) {
+            use rand::seq::SliceRandom;
+            use rand::SeedableRng;
+            train.shuffle(&mut rand_chacha::ChaCha8Rng::seed_from_u64(hyper.seed));
+            train.truncate(n);
+        }
+        let dev_rows = match dev {
+            Some(path) => read_examples(path, &spec, &labels, &self.task)?,
+            None => Vec::new(),
+        };
+        let sources = serde_json::json!({
+            "train": {"path": data, "rows_in_file": rows_in_file, "rows_used": train.len()},
+            "dev": dev.map(|p| serde_json::json!({"path": p, "rows": dev_rows.len()})),
+            "spec": spec,
+        });
+        Ok(TrainSettings {
+            task: self.task.clone(),
+            labels,
+            train,
+            dev: dev_rows,
+            sources,
+            hyper,
+            base_dir: self.model_dir.clone().unwrap_or_else(default_model_dir),
+            init: self.init.clone(),
+            out,
+            checkpoint_dir,
+            checkpoint_every: 200,
+            max_steps: None,
+            device: parse_device(&self.device)?,
+            show_progress: true,
+        })
     }
 }
 
@@ -170,15 +359,79 @@ pub fn execute(args: Args) -> Result<()> {
             let csv = pipeline::classify(&items, a.target.as_deref(), &config, &model)?;
             std::io::stdout().lock().write_all(&csv)?;
         }
-        Command::Eval(a) => {
-            let gold = eval::read_gold(&a.gold)?;
-            let predictions = eval::read_predictions(&a.pred)?;
-            let report = eval::evaluate(&gold, &predictions);
-            let out = a.out.unwrap_or_else(|| a.pred.with_file_name("eval.csv"));
-            write_atomic(&out, &report.to_csv()?).with_context(|| "writing the evaluation")?;
-            print!("{}", report.render());
-            println!("\nmetrics written to {}", out.display());
+        Command::Train(a) => {
+            let checkpoint = a.checkpoint.clone().unwrap_or_else(|| {
+                let mut name = a.out.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+                name.push(".checkpoint");
+                a.out.with_file_name(name)
+            });
+            let mut settings = a.training.settings(&a.data, a.dev.as_deref(), a.out.clone(), checkpoint)?;
+            settings.checkpoint_every = a.checkpoint_every;
+            settings.max_steps = a.max_steps;
+            eprintln!(
+                "training {} on {} rows ({} dev rows), {} epochs of {} steps, on {:?} with {} threads",
+                settings.task,
+                settings.train.len(),
+                settings.dev.len(),
+                settings.hyper.epochs,
+                settings.train.len().div_ceil(settings.hyper.batch_size),
+                settings.device,
+                tch::get_num_threads()
+            );
+            let report = train(&settings)?;
+            if report.finished {
+                eprintln!("done in {:.0} s of training; model written to {}", report.train_seconds, a.out.display());
+            } else {
+                eprintln!(
+                    "stopped at step {} of {} (--max-steps); run the same command again to continue",
+                    report.global_step, report.total_steps
+                );
+            }
         }
+        Command::Eval(a) => match (&a.gold, &a.pred, a.cv, &a.data) {
+            (Some(gold), Some(pred), None, _) => {
+                let gold = eval::read_gold(gold)?;
+                let predictions = eval::read_predictions(pred)?;
+                let report = eval::evaluate(&gold, &predictions);
+                let out = a.out.clone().unwrap_or_else(|| pred.with_file_name("eval.csv"));
+                write_atomic(&out, &report.to_csv()?).with_context(|| "writing the evaluation")?;
+                print!("{}", report.render());
+                println!("\nmetrics written to {}", out.display());
+            }
+            (None, None, Some(k), Some(data)) => {
+                let scratch = PathBuf::new();
+                let settings = a.training.settings(data, None, scratch.clone(), scratch)?;
+                let (adapted, baseline) = cross_validate(&settings, k)?;
+                let adapted_metrics = score(&settings.task, &settings.labels, &settings.train, &adapted);
+                let baseline_metrics = score(&settings.task, &settings.labels, &settings.train, &baseline);
+                let out = a.out.clone().unwrap_or_else(|| data.with_file_name(format!("cv{k}-{}.csv", settings.task)));
+                let mut csv = csv::Writer::from_writer(Vec::new());
+                csv.write_record(["model", "metric", "label", "value"])?;
+                for (name, m) in [("unadapted", &baseline_metrics), ("adapted", &adapted_metrics)] {
+                    for (k, c) in m.per_class.iter().enumerate() {
+                        csv.write_record([name, "f1", m.labels[k], &format!("{:.4}", c.2)])?;
+                    }
+                    for (metric, value) in [("macro_f1", m.macro_f1), ("f_avg", m.f_avg), ("accuracy", m.accuracy), ("kappa", m.kappa)] {
+                        csv.write_record([name, metric, "", &format!("{value:.4}")])?;
+                    }
+                }
+                write_atomic(&out, &csv.into_inner()?)?;
+                println!("{k}-fold cross-validation on {} rows of {}", settings.train.len(), data.display());
+                for (name, m) in [("unadapted", &baseline_metrics), ("adapted (out-of-fold)", &adapted_metrics)] {
+                    let f1: Vec<String> = m.per_class.iter().zip(m.labels).map(|(c, l)| format!("{l} {:.3}", c.2)).collect();
+                    println!(
+                        "  {name:<22} macro-F1 {:.3}  F_avg {:.3}  accuracy {:.3}  kappa {:.3}  ({})",
+                        m.macro_f1,
+                        m.f_avg,
+                        m.accuracy,
+                        m.kappa,
+                        f1.join(", ")
+                    );
+                }
+                println!("metrics written to {}", out.display());
+            }
+            _ => anyhow::bail!("eval needs either --gold and --pred, or --cv K and --data FILE"),
+        },
     }
     Ok(())
 }

@@ -4,6 +4,7 @@
 
 use crate::config::{Config, SENTIMENT_LABELS, STANCE_LABELS};
 use crate::encoder::Encoder;
+use crate::model::CrossEncoder;
 use anyhow::Result;
 use std::collections::HashMap;
 use tch::{Kind, Tensor};
@@ -42,6 +43,10 @@ pub trait Labeler {
     /// A short name for reports (`run.json`).
     fn name(&self) -> &'static str;
     fn label(&mut self, items: &[LabelInput], progress: &mut dyn FnMut(u64)) -> Result<Vec<Probs>>;
+    /// How many passes over the sentences `label` makes (progress counts each).
+    fn passes(&self) -> u64 {
+        1
+    }
 }
 
 /// Zero-shot labeler: a sentence's label is the one whose describing sentences (from the
@@ -138,6 +143,57 @@ impl Labeler for ZeroShotLabeler {
             progress(batch.len() as u64);
         }
         Ok(out)
+    }
+}
+
+/// Stance from a trained cross-encoder reading (target, sentence); sentiment from the model's
+/// own sentiment head when it has one, else from the zero-shot labeler (a second pass, over
+/// the base encoder).
+pub struct CrossEncoderLabeler {
+    model: CrossEncoder,
+    sentiment: Option<ZeroShotLabeler>,
+    batch_size: usize,
+}
+
+impl CrossEncoderLabeler {
+    /// `sentiment` is used only when the model has no sentiment head.
+    pub fn new(model: CrossEncoder, sentiment: Option<ZeroShotLabeler>, batch_size: usize) -> Result<Self> {
+        if !model.config.heads.contains_key("stance") {
+            anyhow::bail!("the model has no stance head");
+        }
+        let sentiment = if model.config.heads.contains_key("sentiment") { None } else { sentiment };
+        if sentiment.is_none() && !model.config.heads.contains_key("sentiment") {
+            anyhow::bail!("the model has no sentiment head and no zero-shot sentiment labeler was given");
+        }
+        Ok(Self { model, sentiment, batch_size })
+    }
+}
+
+fn triple(p: &[f32]) -> [f32; 3] {
+    [p[0], p[1], p[2]]
+}
+
+impl Labeler for CrossEncoderLabeler {
+    fn name(&self) -> &'static str {
+        "cross-encoder"
+    }
+
+    fn passes(&self) -> u64 {
+        if self.sentiment.is_some() {
+            2
+        } else {
+            1
+        }
+    }
+
+    fn label(&mut self, items: &[LabelInput], progress: &mut dyn FnMut(u64)) -> Result<Vec<Probs>> {
+        let pairs: Vec<(&str, &str)> = items.iter().map(|i| (i.target, i.text)).collect();
+        let stance = self.model.predict("stance", &pairs, self.batch_size, progress)?;
+        let sentiment: Vec<[f32; 3]> = match self.sentiment.as_mut() {
+            Some(zero_shot) => zero_shot.label(items, progress)?.into_iter().map(|p| p.sentiment).collect(),
+            None => self.model.predict("sentiment", &pairs, self.batch_size, progress)?.iter().map(|p| triple(p)).collect(),
+        };
+        Ok(stance.iter().zip(sentiment).map(|(s, sentiment)| Probs { stance: triple(s), sentiment }).collect())
     }
 }
 

@@ -6,8 +6,9 @@ use crate::aggregate::{aggregate, Bootstrap, Labelled};
 use crate::clean::{Cleaned, Cleaner, LineRules};
 use crate::config::{Config, SENTIMENT_LABELS, STANCE_LABELS};
 use crate::encoder::{sha256_file, Encoder, FileDigest};
-use crate::label::{LabelInput, Labeler, Probs, ZeroShotLabeler};
+use crate::label::{CrossEncoderLabeler, LabelInput, Labeler, Probs, ZeroShotLabeler};
 use crate::manifest::{read_document, read_manifest, DocEntry};
+use crate::model::CrossEncoder;
 use crate::output::Staging;
 use crate::report::{self, SentenceRow};
 use crate::split::{RuleSplitter, SentenceSplitter, Span};
@@ -26,6 +27,9 @@ use tch::Device;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
 #[serde(rename_all = "kebab-case")]
 pub enum LabelerKind {
+    /// Our trained cross-encoder (--model) for stance; sentiment from its sentiment head, or
+    /// zero-shot when it has none.
+    Trained,
     /// Similarity of sentence embeddings to the label descriptions in the config.
     ZeroShot,
 }
@@ -34,7 +38,10 @@ pub enum LabelerKind {
 #[derive(Debug, Clone)]
 pub struct ModelSettings {
     pub labeler: LabelerKind,
+    /// The base encoder's folder.
     pub model_dir: PathBuf,
+    /// The trained model's folder (for `LabelerKind::Trained`).
+    pub trained: PathBuf,
     pub device: Device,
 }
 
@@ -47,23 +54,37 @@ pub struct LoadedLabeler {
 
 pub fn load_labeler(config: &Config, model: &ModelSettings) -> Result<LoadedLabeler> {
     let started = Instant::now();
-    let encoder = Encoder::load(&model.model_dir, model.device, config.labeler.max_tokens)?;
-    let files = encoder.files.clone();
-    let labeler: Box<dyn Labeler> = match model.labeler {
-        LabelerKind::ZeroShot => Box::new(ZeroShotLabeler::new(encoder, config.clone())),
+    let zero_shot = || -> Result<(ZeroShotLabeler, Vec<FileDigest>)> {
+        let encoder = Encoder::load(&model.model_dir, model.device, config.labeler.max_tokens)?;
+        let files = encoder.files.clone();
+        Ok((ZeroShotLabeler::new(encoder, config.clone()), files))
+    };
+    let (labeler, files): (Box<dyn Labeler>, Vec<FileDigest>) = match model.labeler {
+        LabelerKind::ZeroShot => {
+            let (labeler, files) = zero_shot()?;
+            (Box::new(labeler), files)
+        }
+        LabelerKind::Trained => {
+            let cross = CrossEncoder::load(&model.trained, &model.model_dir, model.device)?;
+            let mut files = cross.base_files.clone();
+            for name in ["model.safetensors", "config.json"] {
+                let path = model.trained.join(name);
+                files.push(FileDigest { sha256: sha256_file(&path)?, path });
+            }
+            let sentiment = if cross.config.heads.contains_key("sentiment") { None } else { Some(zero_shot()?.0) };
+            (Box::new(CrossEncoderLabeler::new(cross, sentiment, config.labeler.batch_size)?), files)
+        }
     };
     Ok(LoadedLabeler { labeler, files, load_seconds: started.elapsed().as_secs_f64() })
 }
 
-/// A progress bar on stderr, hidden when stderr is not a terminal.
-fn progress_bar(len: u64) -> ProgressBar {
-    let target = if std::io::stderr().is_terminal() { ProgressDrawTarget::stderr() } else { ProgressDrawTarget::hidden() };
+/// A progress bar on stderr counting `unit`, hidden when stderr is not a terminal or `show`
+/// is false.
+pub fn progress_bar(len: u64, unit: &str, show: bool) -> ProgressBar {
+    let target = if show && std::io::stderr().is_terminal() { ProgressDrawTarget::stderr() } else { ProgressDrawTarget::hidden() };
     let bar = ProgressBar::with_draw_target(Some(len), target);
-    bar.set_style(
-        ProgressStyle::with_template("{elapsed_precise} [{bar:40}] {pos}/{len} sentences ({per_sec}, eta {eta})")
-            .expect("static template")
-            .progress_chars("=> "),
-    );
+    let template = format!("{{elapsed_precise}} [{{bar:40}}] {{pos}}/{{len}} {unit} ({{per_sec}}, eta {{eta}}) {{msg}}");
+    bar.set_style(ProgressStyle::with_template(&template).expect("static template").progress_chars("=> "));
     bar
 }
 
@@ -119,7 +140,7 @@ pub fn run(settings: &RunSettings) -> Result<RunSummary> {
     let target = settings.config.target.name.as_str();
     let inputs: Vec<LabelInput> =
         docs.iter().flat_map(|d| d.spans.iter().map(|s| LabelInput { text: &d.cleaned.text[s.clone()], target })).collect();
-    let bar = progress_bar(inputs.len() as u64);
+    let bar = progress_bar(inputs.len() as u64 * loaded.labeler.passes(), "sentences", true);
     let label_started = Instant::now();
     let probs = loaded.labeler.label(&inputs, &mut |n| bar.inc(n))?;
     let label_seconds = label_started.elapsed().as_secs_f64();
@@ -170,6 +191,7 @@ pub fn run(settings: &RunSettings) -> Result<RunSummary> {
         "labeler": loaded.labeler.name(),
         "model": {
             "dir": settings.model.model_dir,
+            "trained": (settings.model.labeler == LabelerKind::Trained).then_some(&settings.model.trained),
             "device": format!("{:?}", settings.model.device),
             "files": loaded.files,
         },
@@ -265,12 +287,21 @@ pub fn classify(items: &[ClassifyItem], target_override: Option<&str>, config: &
         return Ok(w.into_inner()?);
     }
     let mut loaded = load_labeler(config, model)?;
+    let started = Instant::now();
     let default_target = target_override.unwrap_or(&config.target.name);
     let inputs: Vec<LabelInput> =
         items.iter().map(|i| LabelInput { text: &i.text, target: i.target.as_deref().unwrap_or(default_target) }).collect();
-    let bar = progress_bar(inputs.len() as u64);
+    let bar = progress_bar(inputs.len() as u64 * loaded.labeler.passes(), "sentences", true);
     let probs = loaded.labeler.label(&inputs, &mut |n| bar.inc(n))?;
     bar.finish_and_clear();
+    let seconds = started.elapsed().as_secs_f64();
+    eprintln!(
+        "labelled {} sentences in {seconds:.2} s ({:.1} sentences/s; {} labeler; model load {:.2} s)",
+        items.len(),
+        items.len() as f64 / seconds.max(1e-9),
+        loaded.labeler.name(),
+        loaded.load_seconds
+    );
     for (item, p) in items.iter().zip(&probs) {
         let mut record = vec![item.text.clone()];
         record.extend(report::label_cells(p));

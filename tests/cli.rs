@@ -115,7 +115,10 @@ fn run_writes_every_report_for_all_five_seeds() {
     assert_eq!(run["documents"].as_array().unwrap().len(), 5);
     assert!(run["sentences_per_second"].as_f64().unwrap() > 0.0);
     assert_eq!(run["versions"]["libtorch"].as_str().unwrap().split('+').next(), Some("2.4.0"));
-    let sums = std::fs::read_to_string(root().join("models/base/SHA256SUMS")).unwrap();
+    let sums = std::fs::read_to_string(root().join("models/base/SHA256SUMS")).unwrap()
+        + &std::fs::read_to_string(root().join("models/stance-minilm-vast/SHA256SUMS")).unwrap();
+    assert_eq!(run["labeler"], "cross-encoder", "the trained model is the default labeler");
+    assert_eq!(run["model"]["files"].as_array().unwrap().len(), 5);
     for file in run["model"]["files"].as_array().unwrap() {
         let sha = file["sha256"].as_str().unwrap();
         assert!(sums.contains(sha), "model file digest {sha} is not the pinned one");
@@ -199,6 +202,41 @@ fn classify_takes_targets_per_row_and_from_the_command_line() {
     let sentence = "Nuclear power is a dangerous, reckless gamble that threatens us all.\n";
     let toward_nuclear = classify_rows(&stance_with_stdin(&["classify", "--target", "nuclear power"], sentence));
     assert_eq!(toward_nuclear[0].1, "against");
+}
+
+#[test]
+fn the_shipped_stance_model_labels_unmistakable_sentences_for_two_targets() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.csv");
+    std::fs::write(
+        &input,
+        "text,target\n\
+         \"Japan must rearm: a stronger military is necessary to deter China and keep the region safe.\",Japan's rearmament\n\
+         \"Japan's remilitarization is dangerous and illegitimate; it breaks the pacifist constitution and fuels an arms race.\",Japan's rearmament\n\
+         \"Nuclear power is clean, safe and reliable, and we should build many more reactors.\",nuclear power\n\
+         \"Nuclear power is a dangerous, reckless gamble; every reactor should be shut down.\",nuclear power\n",
+    )
+    .unwrap();
+    let output = stance(&["classify", "--labeler", "trained", "--input", input.to_str().unwrap()]);
+    let labels: Vec<String> = classify_rows(&output).into_iter().map(|r| r.1).collect();
+    assert_eq!(labels, ["favor", "against", "favor", "against"]);
+}
+
+#[test]
+fn train_rejects_bad_files_with_one_line_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("model");
+    let table: &[(&str, &str, &str)] = &[
+        ("missing.csv", "sentence,target\nFine.,x\n", "missing.csv: line 1: missing column 'stance'"),
+        ("unknown.csv", "text,target,label\nFine.,x,favor\nOdd.,x,sideways\n", "unknown.csv: line 3: unknown label 'sideways'"),
+        ("empty.csv", "text,target,label\n", "empty.csv: no examples"),
+    ];
+    for (name, content, expected) in table {
+        let data = dir.path().join(name);
+        std::fs::write(&data, content).unwrap();
+        assert_one_line_error(&stance(&["train", "--data", data.to_str().unwrap(), "--out", out.to_str().unwrap()]), expected);
+        assert!(!out.exists(), "a model was written from a bad file");
+    }
 }
 
 #[test]

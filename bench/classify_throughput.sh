@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Sentences per second of `stance classify`: every seed sentence (from `stance split`) repeated
+# COPIES times (default 20, about 2,700 sentences), labelled by each labeler in turn; model
+# loading is timed apart from labelling.
+# Usage: bench/classify_throughput.sh [COPIES]   (after `make build`)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+copies="${1:-20}"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+for f in seeds/*.txt; do target/release/stance split "$f"; done > "$work/one.txt"
+for _ in $(seq 1 "$copies"); do cat "$work/one.txt"; done > "$work/sentences.txt"
+echo "$(wc -l < "$work/sentences.txt") sentences"
+for labeler in zero-shot trained; do
+    printf '%-10s ' "$labeler"
+    target/release/stance classify --labeler "$labeler" --device "${DEVICE:-auto}" < "$work/sentences.txt" 2>&1 >/dev/null | tail -1
+done

@@ -1,0 +1,276 @@
+//! Our own classifier: the MiniLM encoder (rust-bert's BERT) reading a (target, text) pair, mean
+//! pooling, and one linear head per task. A shipped model stores only what training changed
+//! (every encoder tensor but the word-piece embeddings, which stay frozen, plus the heads) in
+//! fp16; the rest comes from the base encoder, whose sha256 the model's config pins.
+
+use crate::encoder::{sha256_file, FileDigest, MODEL_FILES};
+use anyhow::{anyhow, bail, Context, Result};
+use rust_bert::bert::{BertConfig, BertEmbeddings, BertModel};
+use rust_tokenizers::tokenizer::{BertTokenizer, Tokenizer, TruncationStrategy};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::{Path, PathBuf};
+use tch::{nn, nn::Module, Device, Kind, Tensor};
+
+/// Tensors that training leaves alone: the 30,522 × 384 word-piece embeddings are half the
+/// model's parameters, and freezing them keeps a shipped model under 25 MB.
+pub const FROZEN_PREFIXES: [&str; 2] = ["embeddings.word_embeddings", "pooler."];
+
+/// What a model folder's `config.json` says.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelConfig {
+    /// Always "cross-encoder".
+    pub kind: String,
+    /// The base encoder's name and the sha256 of its weights file.
+    pub base: String,
+    pub base_sha256: String,
+    /// Word pieces per (target, text) pair.
+    pub max_tokens: usize,
+    /// Per head (task), its labels in output order.
+    pub heads: BTreeMap<String, Vec<String>>,
+    /// How token states become the heads' input: "mean" (over the whole pair) or "segments"
+    /// (the mean over the target's tokens next to the mean over the text's tokens).
+    #[serde(default = "default_pooling")]
+    pub pooling: String,
+}
+
+fn default_pooling() -> String {
+    "mean".into()
+}
+
+/// The pooling of new models (`STANCE_POOLING` overrides it, for experiments).
+pub fn new_model_pooling() -> String {
+    std::env::var("STANCE_POOLING").unwrap_or_else(|_| "segments".into())
+}
+
+/// A tokenized batch on the model's device.
+pub struct Batch {
+    pub ids: Tensor,
+    pub mask: Tensor,
+    pub types: Tensor,
+}
+
+pub struct CrossEncoder {
+    pub vs: nn::VarStore,
+    bert: BertModel<BertEmbeddings>,
+    heads: BTreeMap<String, nn::Linear>,
+    tokenizer: BertTokenizer,
+    pub config: ModelConfig,
+    pub base_files: Vec<FileDigest>,
+    hidden: i64,
+}
+
+fn base_paths(base_dir: &Path) -> Result<Vec<PathBuf>> {
+    let paths: Vec<PathBuf> = MODEL_FILES.iter().map(|f| base_dir.join(f)).collect();
+    for path in &paths {
+        if !path.is_file() {
+            bail!("{}: model file missing (run scripts/setup.sh, or pass --model-dir)", path.display());
+        }
+    }
+    Ok(paths)
+}
+
+impl CrossEncoder {
+    /// The base encoder with freshly initialised heads (seeded by `seed`).
+    pub fn fresh(base_dir: &Path, heads: BTreeMap<String, Vec<String>>, max_tokens: usize, device: Device, seed: i64) -> Result<Self> {
+        let paths = base_paths(base_dir)?;
+        let base_sha256 = sha256_file(&paths[0])?;
+        let config = ModelConfig {
+            kind: "cross-encoder".into(),
+            base: "all-MiniLM-L6-v2".into(),
+            base_sha256,
+            max_tokens,
+            heads,
+            pooling: new_model_pooling(),
+        };
+        Self::build(&paths, config, device, seed)
+    }
+
+    /// A trained model from `model_dir` on top of the base encoder in `base_dir`.
+    pub fn load(model_dir: &Path, base_dir: &Path, device: Device) -> Result<Self> {
+        let config_path = model_dir.join("config.json");
+        let weights_path = model_dir.join("model.safetensors");
+        for path in [&config_path, &weights_path] {
+            if !path.is_file() {
+                bail!("{}: model file missing", path.display());
+            }
+        }
+        let text = std::fs::read_to_string(&config_path).with_context(|| format!("{}: cannot read", config_path.display()))?;
+        let config: ModelConfig =
+            serde_json::from_str(&text).with_context(|| format!("{}: not a stance model config", config_path.display()))?;
+        let paths = base_paths(base_dir)?;
+        let base_sha256 = sha256_file(&paths[0])?;
+        if base_sha256 != config.base_sha256 {
+            bail!(
+                "{}: the model was trained on base weights {}, but {} has {}",
+                config_path.display(),
+                config.base_sha256,
+                paths[0].display(),
+                base_sha256
+            );
+        }
+        let model = Self::build(&paths, config, device, 0)?;
+        model.load_trained(&weights_path)?;
+        Ok(model)
+    }
+
+    fn build(paths: &[PathBuf], config: ModelConfig, device: Device, seed: i64) -> Result<Self> {
+        let bert_text = std::fs::read_to_string(&paths[1]).with_context(|| format!("{}: cannot read", paths[1].display()))?;
+        let bert_config: BertConfig =
+            serde_json::from_str(&bert_text).with_context(|| format!("{}: not a BERT config", paths[1].display()))?;
+        let tokenizer =
+            BertTokenizer::from_file(&paths[2], true, true).map_err(|e| anyhow!("{}: cannot load vocabulary: {e}", paths[2].display()))?;
+        tch::manual_seed(seed);
+        let mut vs = nn::VarStore::new(device);
+        let bert = BertModel::<BertEmbeddings>::new_with_optional_pooler(vs.root(), &bert_config, false);
+        let hidden = bert_config.hidden_size;
+        let width = match config.pooling.as_str() {
+            "mean" => hidden,
+            "segments" => 2 * hidden,
+            other => bail!("unknown pooling '{other}' (expected mean or segments)"),
+        };
+        let heads = config
+            .heads
+            .iter()
+            .map(|(name, labels)| {
+                (name.clone(), nn::linear(vs.root() / "head" / name.as_str(), width, labels.len() as i64, Default::default()))
+            })
+            .collect();
+        let missing = vs.load_partial(&paths[0]).map_err(|e| anyhow!("{}: cannot load weights: {e}", paths[0].display()))?;
+        if let Some(name) = missing.iter().find(|n| !n.starts_with("head.")) {
+            bail!("{}: weights file has no tensor '{name}'", paths[0].display());
+        }
+        let base_files = paths.iter().map(|p| Ok(FileDigest { path: p.clone(), sha256: sha256_file(p)? })).collect::<Result<_>>()?;
+        let model = Self { vs, bert, heads, tokenizer, config, base_files, hidden };
+        for (name, tensor) in model.vs.variables() {
+            if FROZEN_PREFIXES.iter().any(|p| name.starts_with(p)) {
+                let _ = tensor.set_requires_grad(false);
+            }
+        }
+        Ok(model)
+    }
+
+    /// Copies the tensors of a trained model's weights file over the base encoder's.
+    fn load_trained(&self, path: &Path) -> Result<()> {
+        let tensors = Tensor::read_safetensors(path).map_err(|e| anyhow!("{}: cannot read weights: {e}", path.display()))?;
+        let variables = self.vs.variables();
+        let mut loaded = 0;
+        tch::no_grad(|| -> Result<()> {
+            for (name, tensor) in &tensors {
+                let target = variables.get(name).with_context(|| format!("{}: unexpected tensor '{name}'", path.display()))?;
+                if target.size() != tensor.size() {
+                    bail!("{}: tensor '{name}' has shape {:?}, expected {:?}", path.display(), tensor.size(), target.size());
+                }
+                target.shallow_clone().copy_(tensor);
+                loaded += 1;
+            }
+            Ok(())
+        })?;
+        let heads_present = self.config.heads.keys().all(|h| tensors.iter().any(|(n, _)| n == &format!("head.{h}.weight")));
+        if loaded == 0 || !heads_present {
+            bail!("{}: weights file lacks the model's heads", path.display());
+        }
+        Ok(())
+    }
+
+    /// The tensors training updates, by name (sorted, so optimiser state lines up).
+    pub fn trainable(&self) -> Vec<(String, Tensor)> {
+        let mut vars: Vec<(String, Tensor)> =
+            self.vs.variables().into_iter().filter(|(n, _)| !FROZEN_PREFIXES.iter().any(|p| n.starts_with(p))).collect();
+        vars.sort_by(|a, b| a.0.cmp(&b.0));
+        vars
+    }
+
+    /// Writes `model.safetensors` (trainable tensors in fp16) and `config.json` into `dir`.
+    pub fn save(&self, dir: &Path) -> Result<()> {
+        std::fs::create_dir_all(dir).with_context(|| format!("{}: cannot create folder", dir.display()))?;
+        let tensors: Vec<(String, Tensor)> =
+            self.trainable().into_iter().map(|(n, t)| (n, t.to_kind(Kind::Half).to(Device::Cpu))).collect();
+        let tmp = dir.join(".model.safetensors.tmp");
+        Tensor::write_safetensors(&tensors, &tmp).map_err(|e| anyhow!("{}: cannot write: {e}", tmp.display()))?;
+        std::fs::rename(&tmp, dir.join("model.safetensors"))?;
+        crate::output::write_atomic(&dir.join("config.json"), (serde_json::to_string_pretty(&self.config)? + "\n").as_bytes())
+    }
+
+    pub fn device(&self) -> Device {
+        self.vs.device()
+    }
+
+    /// Tokenizes (target, text) pairs into a padded batch.
+    pub fn encode(&self, pairs: &[(&str, &str)]) -> Batch {
+        let encoded = self.tokenizer.encode_pair_list(pairs, self.config.max_tokens, &TruncationStrategy::LongestFirst, 0);
+        let width = encoded.iter().map(|e| e.token_ids.len()).max().unwrap_or(1).max(1);
+        let n = pairs.len();
+        let (mut ids, mut mask, mut types) = (vec![0i64; n * width], vec![0i64; n * width], vec![0i64; n * width]);
+        for (row, e) in encoded.iter().enumerate() {
+            let at = row * width;
+            ids[at..at + e.token_ids.len()].copy_from_slice(&e.token_ids);
+            mask[at..at + e.token_ids.len()].fill(1);
+            for (k, s) in e.segment_ids.iter().enumerate() {
+                types[at + k] = *s as i64;
+            }
+        }
+        let device = self.device();
+        let shape = [n as i64, width as i64];
+        Batch {
+            ids: Tensor::from_slice(&ids).view(shape).to(device),
+            mask: Tensor::from_slice(&mask).view(shape).to(device),
+            types: Tensor::from_slice(&types).view(shape).to(device),
+        }
+    }
+
+    /// Logits per head, `[batch, labels]`. With `train`, dropout is on.
+    pub fn forward(&self, batch: &Batch, train: bool) -> Result<BTreeMap<String, Tensor>> {
+        catch_unwind(AssertUnwindSafe(|| -> Result<BTreeMap<String, Tensor>> {
+            let out = self
+                .bert
+                .forward_t(Some(&batch.ids), Some(&batch.mask), Some(&batch.types), None, None, None, None, train)
+                .map_err(|e| anyhow!("encoder forward pass failed: {e}"))?;
+            let mean_over = |weights: &Tensor| {
+                let weights = weights.unsqueeze(-1).to_kind(Kind::Float);
+                (&out.hidden_state * &weights).sum_dim_intlist([1i64].as_slice(), false, Kind::Float)
+                    / weights.sum_dim_intlist([1i64].as_slice(), false, Kind::Float).clamp_min(1e-9)
+            };
+            let pooled = match self.config.pooling.as_str() {
+                // Target tokens are segment 0 (with [CLS] and the first [SEP]), text tokens segment 1.
+                "segments" => {
+                    let text = &batch.mask * &batch.types;
+                    let target = &batch.mask - &text;
+                    Tensor::cat(&[mean_over(&target), mean_over(&text)], 1)
+                }
+                _ => mean_over(&batch.mask),
+            };
+            let pooled = pooled.dropout(0.1, train);
+            Ok(self.heads.iter().map(|(name, head)| (name.clone(), head.forward(&pooled))).collect())
+        }))
+        .map_err(|_| anyhow!("forward pass panicked (libtorch error)"))?
+    }
+
+    /// Probabilities of `head` for (target, text) pairs, batched by length.
+    pub fn predict(&self, head: &str, pairs: &[(&str, &str)], batch_size: usize, progress: &mut dyn FnMut(u64)) -> Result<Vec<Vec<f32>>> {
+        if !self.heads.contains_key(head) {
+            bail!("the model has no '{head}' head");
+        }
+        let mut order: Vec<usize> = (0..pairs.len()).collect();
+        order.sort_by_key(|&i| (pairs[i].0.len() + pairs[i].1.len(), i));
+        let mut out = vec![Vec::new(); pairs.len()];
+        for chunk in order.chunks(batch_size.max(1)) {
+            let batch_pairs: Vec<(&str, &str)> = chunk.iter().map(|&i| pairs[i]).collect();
+            let batch = self.encode(&batch_pairs);
+            let probs = tch::no_grad(|| self.forward(&batch, false))?.remove(head).expect("head checked above").softmax(-1, Kind::Float);
+            let flat = Vec::<f32>::try_from(probs.to(Device::Cpu).contiguous().view([-1]))?;
+            let width = flat.len() / chunk.len();
+            for (row, &i) in chunk.iter().enumerate() {
+                out[i] = flat[row * width..(row + 1) * width].to_vec();
+            }
+            progress(chunk.len() as u64);
+        }
+        Ok(out)
+    }
+
+    pub fn hidden_size(&self) -> i64 {
+        self.hidden
+    }
+}
