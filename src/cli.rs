@@ -180,6 +180,10 @@ pub struct TrainingArgs {
     /// Word pieces per (target, text) pair [default: 128].
     #[arg(long)]
     pub max_tokens: Option<usize>,
+    /// How a new model pools token states: segments (target and text apart, then joined) or
+    /// mean (over the whole pair).
+    #[arg(long, default_value = "segments", value_parser = ["segments", "mean"])]
+    pub pooling: String,
     /// Seed of initialisation, shuffling and dropout [default: 13].
     #[arg(long)]
     pub seed: Option<u64>,
@@ -283,6 +287,7 @@ impl TrainingArgs {
             head_lr: self.head_lr.unwrap_or(if adapting { 1e-4 } else { defaults.head_lr }),
             max_tokens: self.max_tokens.unwrap_or(defaults.max_tokens),
             seed: self.seed.unwrap_or(defaults.seed),
+            pooling: self.pooling.clone(),
             ..defaults
         };
         if hyper.epochs == 0 || hyper.batch_size == 0 || hyper.max_tokens < 8 {

@@ -40,11 +40,6 @@ fn default_pooling() -> String {
     "mean".into()
 }
 
-/// The pooling of new models (`STANCE_POOLING` overrides it, for experiments).
-pub fn new_model_pooling() -> String {
-    std::env::var("STANCE_POOLING").unwrap_or_else(|_| "segments".into())
-}
-
 /// A tokenized batch on the model's device.
 pub struct Batch {
     pub ids: Tensor,
@@ -73,8 +68,16 @@ fn base_paths(base_dir: &Path) -> Result<Vec<PathBuf>> {
 }
 
 impl CrossEncoder {
-    /// The base encoder with freshly initialised heads (seeded by `seed`).
-    pub fn fresh(base_dir: &Path, heads: BTreeMap<String, Vec<String>>, max_tokens: usize, device: Device, seed: i64) -> Result<Self> {
+    /// The base encoder with freshly initialised heads (seeded by `seed`); `pooling` is "mean"
+    /// or "segments" (see [`ModelConfig::pooling`]).
+    pub fn fresh(
+        base_dir: &Path,
+        heads: BTreeMap<String, Vec<String>>,
+        max_tokens: usize,
+        pooling: &str,
+        device: Device,
+        seed: i64,
+    ) -> Result<Self> {
         let paths = base_paths(base_dir)?;
         let base_sha256 = sha256_file(&paths[0])?;
         let config = ModelConfig {
@@ -83,7 +86,7 @@ impl CrossEncoder {
             base_sha256,
             max_tokens,
             heads,
-            pooling: new_model_pooling(),
+            pooling: pooling.into(),
         };
         Self::build(&paths, config, device, seed)
     }

@@ -170,6 +170,8 @@ pub struct Hyper {
     pub max_grad_norm: f64,
     pub max_tokens: usize,
     pub seed: u64,
+    /// Pooling of a new model: "segments" (target and text apart) or "mean" (whole pair).
+    pub pooling: String,
 }
 
 impl Default for Hyper {
@@ -184,6 +186,7 @@ impl Default for Hyper {
             max_grad_norm: 1.0,
             max_tokens: 128,
             seed: 13,
+            pooling: "segments".into(),
         }
     }
 }
@@ -335,7 +338,14 @@ fn build_model(settings: &TrainSettings) -> Result<CrossEncoder> {
             }
             Ok(model)
         }
-        None => CrossEncoder::fresh(&settings.base_dir, heads, settings.hyper.max_tokens, settings.device, settings.hyper.seed as i64),
+        None => CrossEncoder::fresh(
+            &settings.base_dir,
+            heads,
+            settings.hyper.max_tokens,
+            &settings.hyper.pooling,
+            settings.device,
+            settings.hyper.seed as i64,
+        ),
     }
 }
 
