@@ -59,6 +59,48 @@ pub fn parse_device(name: &str) -> Result<Device> {
     })
 }
 
+/// A base encoder folder, checked and read: the three files with their sha256, the BERT
+/// config and the tokenizer. Both the sentence encoder and the trained cross-encoder start here.
+pub struct BaseFiles {
+    /// In [`MODEL_FILES`] order: weights, config, vocabulary.
+    pub files: Vec<FileDigest>,
+    pub config: BertConfig,
+    pub tokenizer: BertTokenizer,
+}
+
+impl BaseFiles {
+    pub fn read(dir: &Path, device: Device) -> Result<Self> {
+        let paths: Vec<PathBuf> = MODEL_FILES.iter().map(|f| dir.join(f)).collect();
+        for path in &paths {
+            if !path.is_file() {
+                bail!("{}: model file missing (run scripts/setup.sh, or pass --model-dir)", path.display());
+            }
+        }
+        if device.is_cuda() && !tch::Cuda::is_available() {
+            bail!("CUDA was asked for, but this libtorch has no usable CUDA device");
+        }
+        let config_text = std::fs::read_to_string(&paths[1]).with_context(|| format!("{}: cannot read", paths[1].display()))?;
+        let config: BertConfig =
+            serde_json::from_str(&config_text).with_context(|| format!("{}: not a BERT config", paths[1].display()))?;
+        let tokenizer =
+            BertTokenizer::from_file(&paths[2], true, true).map_err(|e| anyhow!("{}: cannot load vocabulary: {e}", paths[2].display()))?;
+        let files = paths.iter().map(|p| Ok(FileDigest { path: p.clone(), sha256: sha256_file(p)? })).collect::<Result<_>>()?;
+        Ok(Self { files, config, tokenizer })
+    }
+
+    pub fn weights(&self) -> &FileDigest {
+        &self.files[0]
+    }
+}
+
+/// Mean of `hidden` (`[batch, tokens, dim]`) over the tokens where `mask` (`[batch, tokens]`)
+/// is 1: `[batch, dim]`.
+pub fn mean_pool(hidden: &Tensor, mask: &Tensor) -> Tensor {
+    let weights = mask.unsqueeze(-1).to_kind(Kind::Float);
+    (hidden * &weights).sum_dim_intlist([1i64].as_slice(), false, Kind::Float)
+        / weights.sum_dim_intlist([1i64].as_slice(), false, Kind::Float).clamp_min(1e-9)
+}
+
 /// A BERT-family sentence encoder with its tokenizer.
 pub struct Encoder {
     model: BertModel<BertEmbeddings>,
@@ -74,25 +116,11 @@ pub struct Encoder {
 impl Encoder {
     /// Loads `model.safetensors`, `config.json` and `vocab.txt` from `dir`.
     pub fn load(dir: &Path, device: Device, max_tokens: usize) -> Result<Self> {
-        let paths: Vec<PathBuf> = MODEL_FILES.iter().map(|f| dir.join(f)).collect();
-        for path in &paths {
-            if !path.is_file() {
-                bail!("{}: model file missing (run scripts/setup.sh, or pass --model-dir)", path.display());
-            }
-        }
-        if device.is_cuda() && !tch::Cuda::is_available() {
-            bail!("CUDA was asked for, but this libtorch has no usable CUDA device");
-        }
-        let config_text = std::fs::read_to_string(&paths[1]).with_context(|| format!("{}: cannot read", paths[1].display()))?;
-        let config: BertConfig =
-            serde_json::from_str(&config_text).with_context(|| format!("{}: not a BERT config", paths[1].display()))?;
-        let tokenizer =
-            BertTokenizer::from_file(&paths[2], true, true).map_err(|e| anyhow!("{}: cannot load vocabulary: {e}", paths[2].display()))?;
+        let BaseFiles { files, config, tokenizer } = BaseFiles::read(dir, device)?;
         let mut vs = nn::VarStore::new(device);
         let model = BertModel::<BertEmbeddings>::new(vs.root(), &config);
-        vs.load(&paths[0]).map_err(|e| anyhow!("{}: cannot load weights: {e}", paths[0].display()))?;
+        vs.load(&files[0].path).map_err(|e| anyhow!("{}: cannot load weights: {e}", files[0].path.display()))?;
         vs.freeze();
-        let files = paths.iter().map(|p| Ok(FileDigest { path: p.clone(), sha256: sha256_file(p)? })).collect::<Result<_>>()?;
         Ok(Self { model, tokenizer, _vs: vs, device, max_tokens, hidden: config.hidden_size, files })
     }
 
@@ -122,9 +150,7 @@ impl Encoder {
                     .model
                     .forward_t(Some(&ids), Some(&mask), None, None, None, None, None, false)
                     .map_err(|e| anyhow!("encoder forward pass failed: {e}"))?;
-                let weights = mask.unsqueeze(-1).to_kind(Kind::Float);
-                let summed = (out.hidden_state * &weights).sum_dim_intlist([1i64].as_slice(), false, Kind::Float);
-                let pooled = summed / weights.sum_dim_intlist([1i64].as_slice(), false, Kind::Float).clamp_min(1e-9);
+                let pooled = mean_pool(&out.hidden_state, &mask);
                 let norm = pooled.norm_scalaropt_dim(2, [1i64].as_slice(), true).clamp_min(1e-12);
                 Ok((pooled / norm).to(Device::Cpu))
             })

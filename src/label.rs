@@ -161,7 +161,7 @@ impl CrossEncoderLabeler {
         if !model.config.heads.contains_key("stance") {
             anyhow::bail!("the model has no stance head");
         }
-        let sentiment = if model.config.heads.contains_key("sentiment") { None } else { sentiment };
+        let sentiment = sentiment.filter(|_| !model.config.heads.contains_key("sentiment"));
         if sentiment.is_none() && !model.config.heads.contains_key("sentiment") {
             anyhow::bail!("the model has no sentiment head and no zero-shot sentiment labeler was given");
         }

@@ -3,14 +3,14 @@
 //! (every encoder tensor but the word-piece embeddings, which stay frozen, plus the heads) in
 //! fp16; the rest comes from the base encoder, whose sha256 the model's config pins.
 
-use crate::encoder::{sha256_file, FileDigest, MODEL_FILES};
+use crate::encoder::{mean_pool, BaseFiles, FileDigest};
 use anyhow::{anyhow, bail, Context, Result};
-use rust_bert::bert::{BertConfig, BertEmbeddings, BertModel};
+use rust_bert::bert::{BertEmbeddings, BertModel};
 use rust_tokenizers::tokenizer::{BertTokenizer, Tokenizer, TruncationStrategy};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use tch::{nn, nn::Module, Device, Kind, Tensor};
 
 /// Tensors that training leaves alone: the 30,522 × 384 word-piece embeddings are half the
@@ -57,16 +57,6 @@ pub struct CrossEncoder {
     hidden: i64,
 }
 
-fn base_paths(base_dir: &Path) -> Result<Vec<PathBuf>> {
-    let paths: Vec<PathBuf> = MODEL_FILES.iter().map(|f| base_dir.join(f)).collect();
-    for path in &paths {
-        if !path.is_file() {
-            bail!("{}: model file missing (run scripts/setup.sh, or pass --model-dir)", path.display());
-        }
-    }
-    Ok(paths)
-}
-
 impl CrossEncoder {
     /// The base encoder with freshly initialised heads (seeded by `seed`); `pooling` is "mean"
     /// or "segments" (see [`ModelConfig::pooling`]).
@@ -78,17 +68,16 @@ impl CrossEncoder {
         device: Device,
         seed: i64,
     ) -> Result<Self> {
-        let paths = base_paths(base_dir)?;
-        let base_sha256 = sha256_file(&paths[0])?;
+        let base = BaseFiles::read(base_dir, device)?;
         let config = ModelConfig {
             kind: "cross-encoder".into(),
             base: "all-MiniLM-L6-v2".into(),
-            base_sha256,
+            base_sha256: base.weights().sha256.clone(),
             max_tokens,
             heads,
             pooling: pooling.into(),
         };
-        Self::build(&paths, config, device, seed)
+        Self::build(base, config, device, seed)
     }
 
     /// A trained model from `model_dir` on top of the base encoder in `base_dir`.
@@ -103,28 +92,24 @@ impl CrossEncoder {
         let text = std::fs::read_to_string(&config_path).with_context(|| format!("{}: cannot read", config_path.display()))?;
         let config: ModelConfig =
             serde_json::from_str(&text).with_context(|| format!("{}: not a stance model config", config_path.display()))?;
-        let paths = base_paths(base_dir)?;
-        let base_sha256 = sha256_file(&paths[0])?;
-        if base_sha256 != config.base_sha256 {
+        let base = BaseFiles::read(base_dir, device)?;
+        let weights = base.weights();
+        if weights.sha256 != config.base_sha256 {
             bail!(
                 "{}: the model was trained on base weights {}, but {} has {}",
                 config_path.display(),
                 config.base_sha256,
-                paths[0].display(),
-                base_sha256
+                weights.path.display(),
+                weights.sha256
             );
         }
-        let model = Self::build(&paths, config, device, 0)?;
+        let model = Self::build(base, config, device, 0)?;
         model.load_trained(&weights_path)?;
         Ok(model)
     }
 
-    fn build(paths: &[PathBuf], config: ModelConfig, device: Device, seed: i64) -> Result<Self> {
-        let bert_text = std::fs::read_to_string(&paths[1]).with_context(|| format!("{}: cannot read", paths[1].display()))?;
-        let bert_config: BertConfig =
-            serde_json::from_str(&bert_text).with_context(|| format!("{}: not a BERT config", paths[1].display()))?;
-        let tokenizer =
-            BertTokenizer::from_file(&paths[2], true, true).map_err(|e| anyhow!("{}: cannot load vocabulary: {e}", paths[2].display()))?;
+    fn build(base: BaseFiles, config: ModelConfig, device: Device, seed: i64) -> Result<Self> {
+        let BaseFiles { files: base_files, config: bert_config, tokenizer } = base;
         tch::manual_seed(seed);
         let mut vs = nn::VarStore::new(device);
         let bert = BertModel::<BertEmbeddings>::new_with_optional_pooler(vs.root(), &bert_config, false);
@@ -141,11 +126,11 @@ impl CrossEncoder {
                 (name.clone(), nn::linear(vs.root() / "head" / name.as_str(), width, labels.len() as i64, Default::default()))
             })
             .collect();
-        let missing = vs.load_partial(&paths[0]).map_err(|e| anyhow!("{}: cannot load weights: {e}", paths[0].display()))?;
+        let weights = &base_files[0].path;
+        let missing = vs.load_partial(weights).map_err(|e| anyhow!("{}: cannot load weights: {e}", weights.display()))?;
         if let Some(name) = missing.iter().find(|n| !n.starts_with("head.")) {
-            bail!("{}: weights file has no tensor '{name}'", paths[0].display());
+            bail!("{}: weights file has no tensor '{name}'", weights.display());
         }
-        let base_files = paths.iter().map(|p| Ok(FileDigest { path: p.clone(), sha256: sha256_file(p)? })).collect::<Result<_>>()?;
         let model = Self { vs, bert, heads, tokenizer, config, base_files, hidden };
         for (name, tensor) in model.vs.variables() {
             if FROZEN_PREFIXES.iter().any(|p| name.starts_with(p)) {
@@ -231,11 +216,7 @@ impl CrossEncoder {
                 .bert
                 .forward_t(Some(&batch.ids), Some(&batch.mask), Some(&batch.types), None, None, None, None, train)
                 .map_err(|e| anyhow!("encoder forward pass failed: {e}"))?;
-            let mean_over = |weights: &Tensor| {
-                let weights = weights.unsqueeze(-1).to_kind(Kind::Float);
-                (&out.hidden_state * &weights).sum_dim_intlist([1i64].as_slice(), false, Kind::Float)
-                    / weights.sum_dim_intlist([1i64].as_slice(), false, Kind::Float).clamp_min(1e-9)
-            };
+            let mean_over = |mask: &Tensor| mean_pool(&out.hidden_state, mask);
             let pooled = match self.config.pooling.as_str() {
                 // Target tokens are segment 0 (with [CLS] and the first [SEP]), text tokens segment 1.
                 "segments" => {

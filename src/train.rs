@@ -356,13 +356,13 @@ fn save_tensors(path: &Path, tensors: &[(String, Tensor)]) -> Result<()> {
     std::fs::rename(&tmp, path).with_context(|| format!("{}: cannot write", path.display()))
 }
 
-fn load_into(path: &Path, prefix: &str, targets: &[(String, Tensor)]) -> Result<()> {
+/// Copies tensors of a safetensors file, by name, into `targets` (read once).
+fn load_into(path: &Path, targets: &[(String, Tensor)]) -> Result<()> {
     let stored: BTreeMap<String, Tensor> =
         Tensor::read_safetensors(path).map_err(|e| anyhow!("{}: cannot read checkpoint: {e}", path.display()))?.into_iter().collect();
     tch::no_grad(|| {
-        for (name, tensor) in targets {
-            let key = format!("{prefix}{name}");
-            let value = stored.get(&key).with_context(|| format!("{}: checkpoint lacks '{key}'", path.display()))?;
+        for (key, tensor) in targets {
+            let value = stored.get(key).with_context(|| format!("{}: checkpoint lacks '{key}'", path.display()))?;
             tensor.shallow_clone().copy_(value);
         }
         Ok(())
@@ -388,7 +388,8 @@ pub fn predict_labels(model: &CrossEncoder, task: &str, examples: &[Example], ba
     Ok(probs.iter().map(|p| (0..p.len()).fold(0, |best, k| if p[k] > p[best] { k } else { best })).collect())
 }
 
-fn task_metrics(task: &str, labels: &[&'static str], gold: &[Example], predicted: &[usize]) -> Metrics {
+/// Metrics of predictions against the examples' labels.
+pub fn score(task: &str, labels: &[&'static str], gold: &[Example], predicted: &[usize]) -> Metrics {
     let pairs: Vec<(usize, usize)> = gold.iter().zip(predicted).map(|(g, &p)| (g.label, p)).collect();
     let labels3 = [labels[0], labels[1], labels[2]];
     let polar = if task == "sentiment" { [0, 2] } else { [0, 1] };
@@ -418,12 +419,13 @@ pub fn train(settings: &TrainSettings) -> Result<TrainReport> {
                 settings.checkpoint_dir.display()
             );
         }
-        let names: Vec<(String, Tensor)> = params.iter().map(|(n, t)| (n.clone(), t.shallow_clone())).collect();
-        load_into(&settings.checkpoint_dir.join("state.safetensors"), "param.", &names)?;
-        let m: Vec<(String, Tensor)> = params.iter().zip(&adam.m).map(|((n, _), t)| (n.clone(), t.shallow_clone())).collect();
-        load_into(&settings.checkpoint_dir.join("state.safetensors"), "m.", &m)?;
-        let v: Vec<(String, Tensor)> = params.iter().zip(&adam.v).map(|((n, _), t)| (n.clone(), t.shallow_clone())).collect();
-        load_into(&settings.checkpoint_dir.join("state.safetensors"), "v.", &v)?;
+        let mut targets = Vec::with_capacity(params.len() * 3);
+        for (i, (name, p)) in params.iter().enumerate() {
+            targets.push((format!("param.{name}"), p.shallow_clone()));
+            targets.push((format!("m.{name}"), adam.m[i].shallow_clone()));
+            targets.push((format!("v.{name}"), adam.v[i].shallow_clone()));
+        }
+        load_into(&settings.checkpoint_dir.join("state.safetensors"), &targets)?;
         eprintln!("resuming from {} at step {} of {total_steps}", settings.checkpoint_dir.display(), state.global_step);
         state
     } else {
@@ -513,7 +515,7 @@ pub fn train(settings: &TrainSettings) -> Result<TrainReport> {
         };
         if !settings.dev.is_empty() {
             let predicted = predict_labels(&model, &settings.task, &settings.dev, 64)?;
-            let m = task_metrics(&settings.task, &settings.labels, &settings.dev, &predicted);
+            let m = score(&settings.task, &settings.labels, &settings.dev, &predicted);
             report.dev_macro_f1 = Some(m.macro_f1);
             report.dev_f1 = Some(m.per_class.iter().map(|c| c.2).collect());
             report.dev_accuracy = Some(m.accuracy);
@@ -546,7 +548,7 @@ pub fn train(settings: &TrainSettings) -> Result<TrainReport> {
     bar.finish_and_clear();
     let best = settings.checkpoint_dir.join("best.safetensors");
     if state.best_epoch.is_some() && best.is_file() {
-        load_into(&best, "", &params)?;
+        load_into(&best, &params)?;
     }
     model.save(&settings.out)?;
     let report = TrainReport {
@@ -633,11 +635,6 @@ fn folds(n: usize, k: usize, seed: u64) -> Vec<usize> {
         fold_of[i] = rank % k;
     }
     fold_of
-}
-
-/// Metrics of predictions against the examples' labels.
-pub fn score(task: &str, labels: &[&'static str], examples: &[Example], predicted: &[usize]) -> Metrics {
-    task_metrics(task, labels, examples, predicted)
 }
 
 #[cfg(test)]
