@@ -49,6 +49,12 @@ pub struct Profile {
     pub stance_index: Estimate,
     /// Mean of p_positive − p_negative.
     pub sentiment_index: Estimate,
+    /// Sentences that mention the entity and have a sentiment toward it.
+    pub n_mentions: usize,
+    /// Those sentences per target-sentiment label, in `SENTIMENT_LABELS` order.
+    pub target_sentiment_counts: [usize; 3],
+    /// Mean of p_target_positive − p_target_negative over those sentences.
+    pub target_sentiment_index: Estimate,
 }
 
 /// Two groups side by side.
@@ -159,6 +165,13 @@ fn profile(level: &'static str, key: &str, n_documents: usize, sentences: &[&Lab
     }
     let stance: Array1<f64> = sentences.iter().map(|s| stance_value(&s.probs)).collect();
     let sentiment: Array1<f64> = sentences.iter().map(|s| sentiment_value(&s.probs)).collect();
+    let mut target_sentiment_counts = [0; 3];
+    let mut toward = Vec::new();
+    for p in sentences.iter().filter_map(|s| s.probs.target_sentiment) {
+        let best = (0..3).fold(0, |best, k| if p[k] > p[best] { k } else { best });
+        target_sentiment_counts[best] += 1;
+        toward.push(p[0] as f64 - p[2] as f64);
+    }
     Profile {
         level,
         key: key.to_string(),
@@ -168,6 +181,9 @@ fn profile(level: &'static str, key: &str, n_documents: usize, sentences: &[&Lab
         sentiment_counts,
         stance_index: bootstrap_mean(&stance, settings, &[level, key, "stance"]),
         sentiment_index: bootstrap_mean(&sentiment, settings, &[level, key, "sentiment"]),
+        n_mentions: toward.len(),
+        target_sentiment_counts,
+        target_sentiment_index: bootstrap_mean(&Array1::from(toward), settings, &[level, key, "target_sentiment"]),
     }
 }
 
@@ -227,7 +243,7 @@ mod tests {
     const SETTINGS: Bootstrap = Bootstrap { resamples: 2000, seed: 7 };
 
     fn probs(favor: f32, against: f32) -> Probs {
-        Probs { stance: [favor, against, 1.0 - favor - against], sentiment: [0.2, 0.6, 0.2] }
+        Probs { stance: [favor, against, 1.0 - favor - against], sentiment: [0.2, 0.6, 0.2], target_sentiment: None }
     }
 
     #[test]

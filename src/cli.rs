@@ -4,10 +4,14 @@
 use crate::config::{Config, SENTIMENT_LABELS, STANCE_LABELS};
 use crate::encoder::{default_model_dir, parse_device};
 use crate::eval;
+use crate::model::CrossEncoder;
 use crate::output::write_atomic;
 use crate::pipeline::{self, LabelerKind, ModelSettings, RunSettings};
 use crate::split::{sentence_texts, RuleSplitter};
-use crate::train::{cross_validate, parse_label_map, read_examples, score, train, DataSpec, Hyper, TrainSettings};
+use crate::train::{
+    cross_validate, hold_out, parse_label_map, predict_labels, read_examples, score, train, AuxTask, DataSpec, Hyper, NewsRows,
+    TrainSettings,
+};
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use std::io::Write;
@@ -16,10 +20,11 @@ use std::path::{Path, PathBuf};
 const EXAMPLES: &str = "\
 Examples:
   stance run --manifest seeds/manifest.csv --out out/seeds
-  stance split seeds/001-global-times-security-dilemma.txt
+  stance split seeds/globaltimes-2025-security-dilemma.txt
   echo \"Japan's rearmament makes the region safer.\" | stance classify
   stance classify --input sentences.csv --target \"nuclear power\" > labels.csv
-  stance eval --gold eval/gold/seeds.csv --pred out/seeds/sentences.csv";
+  stance eval --gold eval/gold/seeds.csv --pred out/seeds/sentences.csv
+  stance eval --task sentiment --data ../shared/datasets/newsmtsc/devtest_rw.jsonl --rows targets [--lexicon]";
 
 /// Sentence-level stance and sentiment profiles of a corpus of articles and papers.
 ///
@@ -79,10 +84,21 @@ pub struct ModelArgs {
     /// descriptions (the baseline).
     #[arg(long, value_enum, default_value = "trained")]
     pub labeler: LabelerKind,
+    /// Where sentence sentiment comes from with --labeler trained: the trained sentiment model
+    /// (which also gives sentiment toward the entity's mentions), or zero-shot (the baseline;
+    /// no sentiment toward mentions).
+    #[arg(long, value_enum, default_value = "trained")]
+    pub sentiment: LabelerKind,
     /// The trained model's folder, for --labeler trained.
     /// [default: $STANCE_MODEL, else models/stance-minilm-vast here or beside the program]
     #[arg(long, value_name = "DIR")]
     pub model: Option<PathBuf>,
+    /// The trained sentiment model's folder, for --labeler trained when the stance model has
+    /// no sentiment head of its own.
+    /// [default: $STANCE_SENTIMENT_MODEL, else models/sentiment-minilm-newsmtsc here or beside
+    /// the program]
+    #[arg(long, value_name = "DIR")]
+    pub sentiment_model: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -134,15 +150,23 @@ pub struct EvalArgs {
     /// other folds only. Needs --data.
     #[arg(long, value_name = "K", requires = "data")]
     pub cv: Option<usize>,
-    /// Your tagged rows for --cv (a gold-format CSV works: its sentence and stance columns).
+    /// Tagged rows: with --cv, to adapt on; alone, to score a trained model (--model) or the
+    /// lexicon baseline (--lexicon) on. A gold-format CSV works (its sentence column and the
+    /// task's column), and so does a NewsMTSC .jsonl file (see --rows).
     #[arg(long, value_name = "FILE")]
     pub data: Option<PathBuf>,
+    /// The trained model to score on --data [default: the shipped model of --task].
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["cv", "lexicon"])]
+    pub model: Option<PathBuf>,
+    /// Score the VADER lexicon baseline on --data instead of a model (sentiment only).
+    #[arg(long, conflicts_with = "cv")]
+    pub lexicon: bool,
     #[command(flatten)]
     pub training: TrainingArgs,
 }
 
 /// Data and optimisation options shared by `train` and `eval --cv`.
-#[derive(Debug, clap::Args)]
+#[derive(Debug, Clone, clap::Args)]
 pub struct TrainingArgs {
     /// Which head to train: stance (favor/against/none) or sentiment (positive/neutral/negative).
     #[arg(long, default_value = "stance", value_parser = ["stance", "sentiment"])]
@@ -187,6 +211,16 @@ pub struct TrainingArgs {
     /// Seed of initialisation, shuffling and dropout [default: 13].
     #[arg(long)]
     pub seed: Option<u64>,
+    /// Train only the task's head and leave the encoder as it is, e.g. a sentiment head added
+    /// to the stance model so both come from one pass.
+    #[arg(long)]
+    pub freeze_encoder: bool,
+    /// NewsMTSC files: rows per target mention, per sentence (when its targets agree), or all.
+    #[arg(long, value_enum, default_value_t = NewsRows::All)]
+    pub rows: NewsRows,
+    /// NewsMTSC files: the target text of sentence rows [default: "overall tone"].
+    #[arg(long, value_name = "TEXT")]
+    pub sentence_target: Option<String>,
     /// Train on a seeded random sample of this many rows.
     #[arg(long, value_name = "N")]
     pub max_rows: Option<usize>,
@@ -207,8 +241,12 @@ pub struct TrainArgs {
     #[arg(long, value_name = "FILE")]
     pub data: PathBuf,
     /// Development rows, scored after every epoch; the best epoch's weights are kept.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", conflicts_with = "holdout")]
     pub dev: Option<PathBuf>,
+    /// Hold out this share of the training rows as the development set instead (split by a
+    /// hash of the text, so all rows of one sentence fall on the same side).
+    #[arg(long, value_name = "SHARE")]
+    pub holdout: Option<f64>,
     /// Output model folder (model.safetensors, config.json, training.json).
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
@@ -221,6 +259,17 @@ pub struct TrainArgs {
     /// Stop after this many steps (resumable), e.g. to train in slices.
     #[arg(long, value_name = "N")]
     pub max_steps: Option<usize>,
+    /// Train a second task alongside, on the same encoder with a head of its own (batches of
+    /// the two interleaved): stance or sentiment. Needs --aux-data.
+    #[arg(long, value_parser = ["stance", "sentiment"], requires = "aux_data")]
+    pub aux_task: Option<String>,
+    /// The second task's training rows (read with the same column options; --holdout applies
+    /// to them too).
+    #[arg(long, value_name = "FILE", requires = "aux_task")]
+    pub aux_data: Option<PathBuf>,
+    /// The second task's development rows.
+    #[arg(long, value_name = "FILE", requires = "aux_task", conflicts_with = "holdout")]
+    pub aux_dev: Option<PathBuf>,
     #[command(flatten)]
     pub training: TrainingArgs,
 }
@@ -230,7 +279,10 @@ Examples:
   # the shipped stance model (VAST; see models/stance-minilm-vast/README.md)
   stance train --data ../shared/datasets/vast/vast_train.csv --dev ../shared/datasets/vast/vast_dev.compact.csv \\
       --text-col post,Tweet --label-map 0=against,1=favor,2=none --out models/stance-minilm-vast
-  # adapt it to your own hand-tagged sentences (gold-format CSV)
+  # the shipped sentiment model (NewsMTSC; see models/sentiment-minilm-newsmtsc/README.md)
+  stance train --task sentiment --data ../shared/datasets/newsmtsc/train.jsonl --holdout 0.1 \\
+      --max-tokens 96 --out models/sentiment-minilm-newsmtsc
+  # adapt the stance model to your own hand-tagged sentences (gold-format CSV)
   stance train --init models/stance-minilm-vast --data my_tags.csv --out models/stance-mine";
 
 impl ModelArgs {
@@ -241,20 +293,25 @@ impl ModelArgs {
         let origin = config_path.map_or_else(|| "built-in".to_string(), |p| p.display().to_string());
         let model = ModelSettings {
             labeler: self.labeler,
+            sentiment: self.sentiment,
             model_dir: self.model_dir.clone().unwrap_or_else(default_model_dir),
-            trained: self.model.clone().unwrap_or_else(default_trained_model),
+            trained: self.model.clone().unwrap_or_else(|| shipped_model("STANCE_MODEL", "models/stance-minilm-vast")),
+            sentiment_model: self
+                .sentiment_model
+                .clone()
+                .unwrap_or_else(|| shipped_model("STANCE_SENTIMENT_MODEL", "models/sentiment-minilm-newsmtsc")),
             device: parse_device(&self.device)?,
         };
         Ok((config, origin, model))
     }
 }
 
-/// Where the shipped stance model is when --model is not given.
-fn default_trained_model() -> PathBuf {
-    if let Some(dir) = std::env::var_os("STANCE_MODEL") {
+/// Where a shipped model is when no option names it: `$VAR`, else `name` here or beside the
+/// program.
+fn shipped_model(var: &str, name: &str) -> PathBuf {
+    if let Some(dir) = std::env::var_os(var) {
         return dir.into();
     }
-    let name = "models/stance-minilm-vast";
     let local = PathBuf::from(name);
     if local.is_dir() {
         return local;
@@ -265,7 +322,14 @@ fn default_trained_model() -> PathBuf {
 
 impl TrainingArgs {
     /// Reads the data files and resolves the settings; `adapting` picks the --init defaults.
-    fn settings(&self, data: &Path, dev: Option<&Path>, out: PathBuf, checkpoint_dir: PathBuf) -> Result<TrainSettings> {
+    fn settings(
+        &self,
+        data: &Path,
+        dev: Option<&Path>,
+        holdout: Option<f64>,
+        out: PathBuf,
+        checkpoint_dir: PathBuf,
+    ) -> Result<TrainSettings> {
         let config_path = self.config.clone().or_else(|| Some(PathBuf::from("stance.toml")).filter(|p| p.is_file()));
         let config = Config::load(config_path.as_deref())?;
         let labels: Vec<&'static str> = if self.task == "sentiment" { SENTIMENT_LABELS.to_vec() } else { STANCE_LABELS.to_vec() };
@@ -275,9 +339,18 @@ impl TrainingArgs {
             label_col: self.label_col.clone(),
             label_map: self.label_map.as_deref().map(parse_label_map).transpose()?.unwrap_or_default(),
             default_target: Some(self.target.clone().unwrap_or(config.target.name.clone())),
+            rows: self.rows,
+            sentence_target: self.sentence_target.clone(),
         };
         let mut train = read_examples(data, &spec, &labels, &self.task)?;
         let rows_in_file = train.len();
+        let mut held_out = Vec::new();
+        if let Some(share) = holdout {
+            if !(share > 0.0 && share < 1.0) {
+                anyhow::bail!("--holdout must be between 0 and 1, not {share}");
+            }
+            (train, held_out) = hold_out(train, share);
+        }
         let defaults = Hyper::default();
         let adapting = self.init.is_some();
         let hyper = Hyper {
@@ -288,6 +361,7 @@ impl TrainingArgs {
             max_tokens: self.max_tokens.unwrap_or(defaults.max_tokens),
             seed: self.seed.unwrap_or(defaults.seed),
             pooling: self.pooling.clone(),
+            freeze_encoder: self.freeze_encoder,
             ..defaults
         };
         if hyper.epochs == 0 || hyper.batch_size == 0 || hyper.max_tokens < 8 {
@@ -301,11 +375,19 @@ impl TrainingArgs {
         }
         let dev_rows = match dev {
             Some(path) => read_examples(path, &spec, &labels, &self.task)?,
-            None => Vec::new(),
+            None => held_out,
         };
         let sources = serde_json::json!({
             "train": {"path": data, "rows_in_file": rows_in_file, "rows_used": train.len()},
-            "dev": dev.map(|p| serde_json::json!({"path": p, "rows": dev_rows.len()})),
+            "dev": match (dev, holdout) {
+                (Some(p), _) => serde_json::json!({"path": p, "rows": dev_rows.len()}),
+                (None, Some(share)) => serde_json::json!({
+                    "holdout_of_train": share,
+                    "rule": "rows whose text's SHA-256 (first 8 bytes, big-endian, over u64::MAX) is below the share",
+                    "rows": dev_rows.len()
+                }),
+                (None, None) => serde_json::Value::Null,
+            },
             "spec": spec,
         });
         Ok(TrainSettings {
@@ -323,6 +405,7 @@ impl TrainingArgs {
             max_steps: None,
             device: parse_device(&self.device)?,
             show_progress: true,
+            aux: None,
         })
     }
 }
@@ -370,16 +453,33 @@ pub fn execute(args: Args) -> Result<()> {
                 name.push(".checkpoint");
                 a.out.with_file_name(name)
             });
-            let mut settings = a.training.settings(&a.data, a.dev.as_deref(), a.out.clone(), checkpoint)?;
+            let mut settings = a.training.settings(&a.data, a.dev.as_deref(), a.holdout, a.out.clone(), checkpoint)?;
             settings.checkpoint_every = a.checkpoint_every;
             settings.max_steps = a.max_steps;
+            if let (Some(task), Some(data)) = (&a.aux_task, &a.aux_data) {
+                if *task == settings.task {
+                    anyhow::bail!("--aux-task must differ from --task");
+                }
+                let scratch = PathBuf::new();
+                let aux_args = TrainingArgs { task: task.clone(), max_rows: None, ..a.training.clone() };
+                let aux = aux_args.settings(data, a.aux_dev.as_deref(), a.holdout, scratch.clone(), scratch)?;
+                settings.sources["aux"] = aux.sources.clone();
+                settings.aux = Some(AuxTask { task: aux.task, labels: aux.labels, train: aux.train, dev: aux.dev });
+            }
             eprintln!(
-                "training {} on {} rows ({} dev rows), {} epochs of {} steps, on {:?} with {} threads",
+                "training {} on {} rows ({} dev rows){}, {} epochs of {} steps, on {:?} with {} threads",
                 settings.task,
                 settings.train.len(),
                 settings.dev.len(),
+                settings.aux.as_ref().map_or(String::new(), |a| format!(
+                    " and {} on {} rows ({} dev rows)",
+                    a.task,
+                    a.train.len(),
+                    a.dev.len()
+                )),
                 settings.hyper.epochs,
-                settings.train.len().div_ceil(settings.hyper.batch_size),
+                settings.train.len().div_ceil(settings.hyper.batch_size)
+                    + settings.aux.as_ref().map_or(0, |a| a.train.len().div_ceil(settings.hyper.batch_size)),
                 settings.device,
                 tch::get_num_threads()
             );
@@ -405,7 +505,7 @@ pub fn execute(args: Args) -> Result<()> {
             }
             (None, None, Some(k), Some(data)) => {
                 let scratch = PathBuf::new();
-                let settings = a.training.settings(data, None, scratch.clone(), scratch)?;
+                let settings = a.training.settings(data, None, None, scratch.clone(), scratch)?;
                 let (adapted, baseline) = cross_validate(&settings, k)?;
                 let adapted_metrics = score(&settings.task, &settings.labels, &settings.train, &adapted);
                 let baseline_metrics = score(&settings.task, &settings.labels, &settings.train, &baseline);
@@ -435,7 +535,47 @@ pub fn execute(args: Args) -> Result<()> {
                 }
                 println!("metrics written to {}", out.display());
             }
-            _ => anyhow::bail!("eval needs either --gold and --pred, or --cv K and --data FILE"),
+            (None, None, None, Some(data)) => {
+                let scratch = PathBuf::new();
+                let settings = a.training.settings(data, None, None, scratch.clone(), scratch)?;
+                let (name, predicted) = if a.lexicon {
+                    if settings.task != "sentiment" {
+                        anyhow::bail!("--lexicon scores sentiment only (pass --task sentiment)");
+                    }
+                    let texts: Vec<&str> = settings.train.iter().map(|e| e.text.as_str()).collect();
+                    ("vader".to_string(), crate::lexicon::vader_labels(&texts))
+                } else {
+                    let dir = a.model.clone().unwrap_or_else(|| match settings.task.as_str() {
+                        "sentiment" => shipped_model("STANCE_SENTIMENT_MODEL", "models/sentiment-minilm-newsmtsc"),
+                        _ => shipped_model("STANCE_MODEL", "models/stance-minilm-vast"),
+                    });
+                    let model = CrossEncoder::load(&dir, &settings.base_dir, settings.device)?;
+                    (dir.display().to_string(), predict_labels(&model, &settings.task, &settings.train, 64)?)
+                };
+                let m = score(&settings.task, &settings.labels, &settings.train, &predicted);
+                let out = a.out.clone().unwrap_or_else(|| data.with_file_name(format!("scores-{}.csv", settings.task)));
+                let mut csv = csv::Writer::from_writer(Vec::new());
+                csv.write_record(["model", "metric", "label", "value"])?;
+                for (k, c) in m.per_class.iter().enumerate() {
+                    csv.write_record([name.as_str(), "f1", m.labels[k], &format!("{:.4}", c.2)])?;
+                }
+                for (metric, value) in [("macro_f1", m.macro_f1), ("f_avg", m.f_avg), ("accuracy", m.accuracy), ("kappa", m.kappa)] {
+                    csv.write_record([name.as_str(), metric, "", &format!("{value:.4}")])?;
+                }
+                write_atomic(&out, &csv.into_inner()?)?;
+                let f1: Vec<String> = m.per_class.iter().zip(m.labels).map(|(c, l)| format!("{l} {:.3}", c.2)).collect();
+                println!("{} on {} rows of {}", settings.task, settings.train.len(), data.display());
+                println!(
+                    "  {name}: macro-F1 {:.3}  F_avg {:.3}  accuracy {:.3}  kappa {:.3}  ({})",
+                    m.macro_f1,
+                    m.f_avg,
+                    m.accuracy,
+                    m.kappa,
+                    f1.join(", ")
+                );
+                println!("metrics written to {}", out.display());
+            }
+            _ => anyhow::bail!("eval needs --gold and --pred, or --data FILE (with --cv K to cross-validate adaptation)"),
         },
     }
     Ok(())

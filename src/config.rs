@@ -24,7 +24,26 @@ pub struct Config {
     pub stance: StanceDescriptions,
     pub sentiment: SentimentDescriptions,
     #[serde(default)]
+    pub entity: EntityConfig,
+    #[serde(default)]
     pub aggregate: AggregateConfig,
+}
+
+/// The named entity whose mentions get their own sentiment (`target_sentiment` columns).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EntityConfig {
+    /// The entity's name, for reports. Default "Japan".
+    pub name: String,
+    /// Words that mention it, matched whole and case-insensitively (possessives included).
+    /// Default: Japan, Japanese, Tokyo.
+    pub aliases: Vec<String>,
+}
+
+impl Default for EntityConfig {
+    fn default() -> Self {
+        Self { name: "Japan".into(), aliases: vec!["Japan".into(), "Japanese".into(), "Tokyo".into()] }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -149,6 +168,9 @@ impl Config {
         {
             bail!("{origin}: [labeler] needs batch_size ≥ 1, max_tokens ≥ 8, temperature > 0 and margins ≥ 0");
         }
+        if self.entity.aliases.iter().all(|a| a.trim().is_empty()) {
+            bail!("{origin}: [entity] aliases needs at least one word");
+        }
         if self.aggregate.bootstrap_resamples == 0 {
             bail!("{origin}: [aggregate] bootstrap_resamples must be ≥ 1");
         }
@@ -165,6 +187,7 @@ mod tests {
         let config = Config::load(None).unwrap();
         assert_eq!(config.target.name, "Japan's rearmament");
         assert!(config.stance.favor.iter().all(|d| d.contains("{target}")));
+        assert_eq!(config.entity.aliases, ["Japan", "Japanese", "Tokyo"]);
     }
 
     #[test]
@@ -174,6 +197,7 @@ mod tests {
             ("[target]\nname = \"\"\n[stance]\nfavor=[\"a\"]\nagainst=[\"b\"]\nnone=[\"c\"]\n[sentiment]\npositive=[\"a\"]\nneutral=[\"b\"]\nnegative=[\"c\"]\n", "name is empty"),
             ("[target]\nname = \"t\"\n[stance]\nfavor=[]\nagainst=[\"b\"]\nnone=[\"c\"]\n[sentiment]\npositive=[\"a\"]\nneutral=[\"b\"]\nnegative=[\"c\"]\n", "favor needs at least one"),
             ("[target]\nname = \"t\"\ncolour = 1\n", "unknown field"),
+            ("[target]\nname = \"t\"\n[entity]\naliases = [\" \"]\n[stance]\nfavor=[\"a\"]\nagainst=[\"b\"]\nnone=[\"c\"]\n[sentiment]\npositive=[\"a\"]\nneutral=[\"b\"]\nnegative=[\"c\"]\n", "[entity] aliases needs at least one word"),
         ];
         for (text, expected) in table {
             let err = format!("{:#}", Config::parse(text, "x.toml").unwrap_err());

@@ -5,15 +5,18 @@
 use crate::config::{Config, SENTIMENT_LABELS, STANCE_LABELS};
 use crate::encoder::Encoder;
 use crate::model::CrossEncoder;
+use crate::train::SENTENCE_TARGET;
 use anyhow::Result;
 use std::collections::HashMap;
 use tch::{Kind, Tensor};
 
-/// One sentence to label and the target its stance is taken toward.
+/// One sentence to label, the target its stance is taken toward, and the sentence's mention of
+/// the study's entity, if it has one.
 #[derive(Debug, Clone, Copy)]
 pub struct LabelInput<'a> {
     pub text: &'a str,
     pub target: &'a str,
+    pub mention: Option<&'a str>,
 }
 
 /// Label probabilities of one sentence, in [`STANCE_LABELS`] and [`SENTIMENT_LABELS`] order.
@@ -21,6 +24,9 @@ pub struct LabelInput<'a> {
 pub struct Probs {
     pub stance: [f32; 3],
     pub sentiment: [f32; 3],
+    /// Sentiment toward the sentence's mention of the entity (None: no mention, or a labeler
+    /// that cannot tell).
+    pub target_sentiment: Option<[f32; 3]>,
 }
 
 fn argmax(p: &[f32; 3]) -> usize {
@@ -34,6 +40,9 @@ impl Probs {
     }
     pub fn sentiment_label(&self) -> &'static str {
         SENTIMENT_LABELS[argmax(&self.sentiment)]
+    }
+    pub fn target_sentiment_label(&self) -> Option<&'static str> {
+        self.target_sentiment.map(|p| SENTIMENT_LABELS[argmax(&p)])
     }
 }
 
@@ -120,7 +129,7 @@ impl Labeler for ZeroShotLabeler {
         // Similar lengths share a batch, so little compute goes to padding.
         let mut order: Vec<usize> = (0..items.len()).collect();
         order.sort_by_key(|&i| (items[i].text.len(), i));
-        let mut out = vec![Probs { stance: [0.0; 3], sentiment: [0.0; 3] }; items.len()];
+        let mut out = vec![Probs { stance: [0.0; 3], sentiment: [0.0; 3], target_sentiment: None }; items.len()];
         for batch in order.chunks(self.config.labeler.batch_size) {
             let texts: Vec<&str> = batch.iter().map(|&i| items[i].text).collect();
             let embeddings = self.encoder.embed(&texts)?;
@@ -138,7 +147,7 @@ impl Labeler for ZeroShotLabeler {
                     let margin = self.config.labeler.none_margin;
                     stance.insert(target, rows(&self.probabilities(&embeddings, &self.stance_descriptions[target], 2, margin))?);
                 }
-                out[i] = Probs { stance: stance[target][row], sentiment: sentiment[row] };
+                out[i] = Probs { stance: stance[target][row], sentiment: sentiment[row], target_sentiment: None };
             }
             progress(batch.len() as u64);
         }
@@ -146,26 +155,55 @@ impl Labeler for ZeroShotLabeler {
     }
 }
 
-/// Stance from a trained cross-encoder reading (target, sentence); sentiment from the model's
-/// own sentiment head when it has one, else from the zero-shot labeler (a second pass, over
-/// the base encoder).
+/// Where the trained labeler's sentiment comes from.
+pub enum SentimentSource {
+    /// The stance model's own sentiment head, read from the stance pass: one pass in all.
+    SharedHead,
+    /// A separate sentiment cross-encoder, reading ([`SENTENCE_TARGET`], sentence): a second pass.
+    Model(CrossEncoder),
+    /// The zero-shot labeler over the base encoder: a second pass, and no sentiment toward
+    /// mentions.
+    ZeroShot(ZeroShotLabeler),
+}
+
+impl SentimentSource {
+    pub fn name(&self) -> &'static str {
+        match self {
+            SentimentSource::SharedHead => "stance model's sentiment head",
+            SentimentSource::Model(_) => "sentiment model",
+            SentimentSource::ZeroShot(_) => "zero-shot",
+        }
+    }
+}
+
+/// Stance from a trained cross-encoder reading (target, sentence); sentiment as
+/// [`SentimentSource`] says; sentiment toward a mention of the entity from (mention, sentence)
+/// through whichever model has the sentiment head.
 pub struct CrossEncoderLabeler {
     model: CrossEncoder,
-    sentiment: Option<ZeroShotLabeler>,
+    sentiment: SentimentSource,
     batch_size: usize,
 }
 
 impl CrossEncoderLabeler {
-    /// `sentiment` is used only when the model has no sentiment head.
-    pub fn new(model: CrossEncoder, sentiment: Option<ZeroShotLabeler>, batch_size: usize) -> Result<Self> {
+    pub fn new(model: CrossEncoder, sentiment: SentimentSource, batch_size: usize) -> Result<Self> {
         if !model.config.heads.contains_key("stance") {
             anyhow::bail!("the model has no stance head");
         }
-        let sentiment = sentiment.filter(|_| !model.config.heads.contains_key("sentiment"));
-        if sentiment.is_none() && !model.config.heads.contains_key("sentiment") {
-            anyhow::bail!("the model has no sentiment head and no zero-shot sentiment labeler was given");
+        match &sentiment {
+            SentimentSource::SharedHead if !model.config.heads.contains_key("sentiment") => {
+                anyhow::bail!("the stance model has no sentiment head")
+            }
+            SentimentSource::Model(m) if !m.config.heads.contains_key("sentiment") => {
+                anyhow::bail!("the sentiment model has no sentiment head")
+            }
+            _ => {}
         }
         Ok(Self { model, sentiment, batch_size })
+    }
+
+    pub fn sentiment_source(&self) -> &SentimentSource {
+        &self.sentiment
     }
 }
 
@@ -179,21 +217,46 @@ impl Labeler for CrossEncoderLabeler {
     }
 
     fn passes(&self) -> u64 {
-        if self.sentiment.is_some() {
-            2
-        } else {
-            1
+        match self.sentiment {
+            SentimentSource::SharedHead => 1,
+            _ => 2,
         }
     }
 
     fn label(&mut self, items: &[LabelInput], progress: &mut dyn FnMut(u64)) -> Result<Vec<Probs>> {
         let pairs: Vec<(&str, &str)> = items.iter().map(|i| (i.target, i.text)).collect();
-        let stance = self.model.predict("stance", &pairs, self.batch_size, progress)?;
-        let sentiment: Vec<[f32; 3]> = match self.sentiment.as_mut() {
-            Some(zero_shot) => zero_shot.label(items, progress)?.into_iter().map(|p| p.sentiment).collect(),
-            None => self.model.predict("sentiment", &pairs, self.batch_size, progress)?.iter().map(|p| triple(p)).collect(),
+        let (stance, sentiment): (Vec<Vec<f32>>, Vec<[f32; 3]>) = match &mut self.sentiment {
+            SentimentSource::SharedHead => {
+                let mut both = self.model.predict_heads(&["stance", "sentiment"], &pairs, self.batch_size, progress)?;
+                let sentiment = both.pop().expect("two heads").iter().map(|p| triple(p)).collect();
+                (both.pop().expect("two heads"), sentiment)
+            }
+            SentimentSource::Model(model) => {
+                let stance = self.model.predict("stance", &pairs, self.batch_size, progress)?;
+                let sentence_pairs: Vec<(&str, &str)> = items.iter().map(|i| (SENTENCE_TARGET, i.text)).collect();
+                let sentiment = model.predict("sentiment", &sentence_pairs, self.batch_size, progress)?;
+                (stance, sentiment.iter().map(|p| triple(p)).collect())
+            }
+            SentimentSource::ZeroShot(zero_shot) => {
+                let stance = self.model.predict("stance", &pairs, self.batch_size, progress)?;
+                (stance, zero_shot.label(items, progress)?.into_iter().map(|p| p.sentiment).collect())
+            }
         };
-        Ok(stance.iter().zip(sentiment).map(|(s, sentiment)| Probs { stance: triple(s), sentiment }).collect())
+        // Sentiment toward the entity: one more (short) pass over the sentences that mention it.
+        let mentioned: Vec<usize> = (0..items.len()).filter(|&i| items[i].mention.is_some()).collect();
+        let mention_pairs: Vec<(&str, &str)> = mentioned.iter().map(|&i| (items[i].mention.unwrap_or_default(), items[i].text)).collect();
+        let toward = match &self.sentiment {
+            _ if mention_pairs.is_empty() => Vec::new(),
+            SentimentSource::SharedHead => self.model.predict("sentiment", &mention_pairs, self.batch_size, &mut |_| {})?,
+            SentimentSource::Model(model) => model.predict("sentiment", &mention_pairs, self.batch_size, &mut |_| {})?,
+            SentimentSource::ZeroShot(_) => Vec::new(),
+        };
+        let mut out: Vec<Probs> =
+            stance.iter().zip(sentiment).map(|(s, sentiment)| Probs { stance: triple(s), sentiment, target_sentiment: None }).collect();
+        for (&i, p) in mentioned.iter().zip(&toward) {
+            out[i].target_sentiment = Some(triple(p));
+        }
+        Ok(out)
     }
 }
 
@@ -205,9 +268,10 @@ mod tests {
     fn labels_are_the_most_probable_with_ties_to_the_first() {
         let table: &[([f32; 3], &str)] = &[([0.2, 0.5, 0.3], "against"), ([0.4, 0.2, 0.4], "favor"), ([0.1, 0.1, 0.8], "none")];
         for (p, expected) in table {
-            let probs = Probs { stance: *p, sentiment: *p };
+            let probs = Probs { stance: *p, sentiment: *p, target_sentiment: Some(*p) };
             assert_eq!(probs.stance_label(), *expected);
             assert_eq!(probs.sentiment_label(), SENTIMENT_LABELS[STANCE_LABELS.iter().position(|l| l == expected).unwrap()]);
+            assert_eq!(probs.target_sentiment_label(), Some(probs.sentiment_label()));
         }
     }
 }

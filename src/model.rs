@@ -163,6 +163,18 @@ impl CrossEncoder {
         Ok(())
     }
 
+    /// Adds a freshly initialised head (seeded by `seed`) for another task.
+    pub fn add_head(&mut self, name: &str, labels: &[String], seed: i64) {
+        tch::manual_seed(seed);
+        let width = match self.config.pooling.as_str() {
+            "mean" => self.hidden,
+            _ => 2 * self.hidden,
+        };
+        let head = nn::linear(self.vs.root() / "head" / name, width, labels.len() as i64, Default::default());
+        self.heads.insert(name.to_string(), head);
+        self.config.heads.insert(name.to_string(), labels.to_vec());
+    }
+
     /// The tensors training updates, by name (sorted, so optimiser state lines up).
     pub fn trainable(&self) -> Vec<(String, Tensor)> {
         let mut vars: Vec<(String, Tensor)> =
@@ -234,20 +246,34 @@ impl CrossEncoder {
 
     /// Probabilities of `head` for (target, text) pairs, batched by length.
     pub fn predict(&self, head: &str, pairs: &[(&str, &str)], batch_size: usize, progress: &mut dyn FnMut(u64)) -> Result<Vec<Vec<f32>>> {
-        if !self.heads.contains_key(head) {
+        Ok(self.predict_heads(&[head], pairs, batch_size, progress)?.remove(0))
+    }
+
+    /// Probabilities of each of `heads` (in that order) from one pass over the pairs.
+    pub fn predict_heads(
+        &self,
+        heads: &[&str],
+        pairs: &[(&str, &str)],
+        batch_size: usize,
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<Vec<Vec<Vec<f32>>>> {
+        if let Some(head) = heads.iter().find(|h| !self.heads.contains_key(**h)) {
             bail!("the model has no '{head}' head");
         }
         let mut order: Vec<usize> = (0..pairs.len()).collect();
         order.sort_by_key(|&i| (pairs[i].0.len() + pairs[i].1.len(), i));
-        let mut out = vec![Vec::new(); pairs.len()];
+        let mut out = vec![vec![Vec::new(); pairs.len()]; heads.len()];
         for chunk in order.chunks(batch_size.max(1)) {
             let batch_pairs: Vec<(&str, &str)> = chunk.iter().map(|&i| pairs[i]).collect();
             let batch = self.encode(&batch_pairs);
-            let probs = tch::no_grad(|| self.forward(&batch, false))?.remove(head).expect("head checked above").softmax(-1, Kind::Float);
-            let flat = Vec::<f32>::try_from(probs.to(Device::Cpu).contiguous().view([-1]))?;
-            let width = flat.len() / chunk.len();
-            for (row, &i) in chunk.iter().enumerate() {
-                out[i] = flat[row * width..(row + 1) * width].to_vec();
+            let mut logits = tch::no_grad(|| self.forward(&batch, false))?;
+            for (h, head) in heads.iter().enumerate() {
+                let probs = logits.remove(*head).expect("head checked above").softmax(-1, Kind::Float);
+                let flat = Vec::<f32>::try_from(probs.to(Device::Cpu).contiguous().view([-1]))?;
+                let width = flat.len() / chunk.len();
+                for (row, &i) in chunk.iter().enumerate() {
+                    out[h][i] = flat[row * width..(row + 1) * width].to_vec();
+                }
             }
             progress(chunk.len() as u64);
         }

@@ -6,7 +6,8 @@ use crate::aggregate::{aggregate, Bootstrap, Labelled};
 use crate::clean::{Cleaned, Cleaner, LineRules};
 use crate::config::{Config, SENTIMENT_LABELS, STANCE_LABELS};
 use crate::encoder::{sha256_file, Encoder, FileDigest};
-use crate::label::{CrossEncoderLabeler, LabelInput, Labeler, Probs, ZeroShotLabeler};
+use crate::entity::EntityMatcher;
+use crate::label::{CrossEncoderLabeler, LabelInput, Labeler, Probs, SentimentSource, ZeroShotLabeler};
 use crate::manifest::{read_document, read_manifest, DocEntry};
 use crate::model::CrossEncoder;
 use crate::output::Staging;
@@ -27,8 +28,8 @@ use tch::Device;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
 #[serde(rename_all = "kebab-case")]
 pub enum LabelerKind {
-    /// Our trained cross-encoder (--model) for stance; sentiment from its sentiment head, or
-    /// zero-shot when it has none.
+    /// Our trained cross-encoders: the stance model (--model) and the sentiment model
+    /// (--sentiment-model), or the stance model's own sentiment head when it has one.
     Trained,
     /// Similarity of sentence embeddings to the label descriptions in the config.
     ZeroShot,
@@ -38,16 +39,22 @@ pub enum LabelerKind {
 #[derive(Debug, Clone)]
 pub struct ModelSettings {
     pub labeler: LabelerKind,
+    /// Sentence sentiment with the trained labeler: the sentiment model, or zero-shot.
+    pub sentiment: LabelerKind,
     /// The base encoder's folder.
     pub model_dir: PathBuf,
     /// The trained model's folder (for `LabelerKind::Trained`).
     pub trained: PathBuf,
+    /// The trained sentiment model's folder, used when the stance model has no sentiment head.
+    pub sentiment_model: PathBuf,
     pub device: Device,
 }
 
 /// A loaded labeler, with what run.json records about it.
 pub struct LoadedLabeler {
     pub labeler: Box<dyn Labeler>,
+    /// Where sentiment comes from, in words.
+    pub sentiment_source: &'static str,
     pub files: Vec<FileDigest>,
     pub load_seconds: f64,
 }
@@ -59,23 +66,36 @@ pub fn load_labeler(config: &Config, model: &ModelSettings) -> Result<LoadedLabe
         let files = encoder.files.clone();
         Ok((ZeroShotLabeler::new(encoder, config.clone()), files))
     };
-    let (labeler, files): (Box<dyn Labeler>, Vec<FileDigest>) = match model.labeler {
+    let model_files = |dir: &Path| -> Result<Vec<FileDigest>> {
+        ["model.safetensors", "config.json"]
+            .iter()
+            .map(|name| Ok(FileDigest { sha256: sha256_file(&dir.join(name))?, path: dir.join(name) }))
+            .collect()
+    };
+    let (labeler, sentiment_source, files): (Box<dyn Labeler>, &'static str, Vec<FileDigest>) = match model.labeler {
         LabelerKind::ZeroShot => {
             let (labeler, files) = zero_shot()?;
-            (Box::new(labeler), files)
+            (Box::new(labeler), "zero-shot", files)
         }
         LabelerKind::Trained => {
             let cross = CrossEncoder::load(&model.trained, &model.model_dir, model.device)?;
             let mut files = cross.base_files.clone();
-            for name in ["model.safetensors", "config.json"] {
-                let path = model.trained.join(name);
-                files.push(FileDigest { sha256: sha256_file(&path)?, path });
-            }
-            let sentiment = if cross.config.heads.contains_key("sentiment") { None } else { Some(zero_shot()?.0) };
-            (Box::new(CrossEncoderLabeler::new(cross, sentiment, config.labeler.batch_size)?), files)
+            files.extend(model_files(&model.trained)?);
+            let sentiment = if model.sentiment == LabelerKind::ZeroShot {
+                let (labeler, _) = zero_shot()?;
+                SentimentSource::ZeroShot(labeler)
+            } else if cross.config.heads.contains_key("sentiment") {
+                SentimentSource::SharedHead
+            } else {
+                let sentiment = CrossEncoder::load(&model.sentiment_model, &model.model_dir, model.device)?;
+                files.extend(model_files(&model.sentiment_model)?);
+                SentimentSource::Model(sentiment)
+            };
+            let source = sentiment.name();
+            (Box::new(CrossEncoderLabeler::new(cross, sentiment, config.labeler.batch_size)?), source, files)
         }
     };
-    Ok(LoadedLabeler { labeler, files, load_seconds: started.elapsed().as_secs_f64() })
+    Ok(LoadedLabeler { labeler, sentiment_source, files, load_seconds: started.elapsed().as_secs_f64() })
 }
 
 /// A progress bar on stderr counting `unit`, hidden when stderr is not a terminal or `show`
@@ -138,8 +158,12 @@ pub fn run(settings: &RunSettings) -> Result<RunSummary> {
 
     let mut loaded = load_labeler(&settings.config, &settings.model)?;
     let target = settings.config.target.name.as_str();
-    let inputs: Vec<LabelInput> =
-        docs.iter().flat_map(|d| d.spans.iter().map(|s| LabelInput { text: &d.cleaned.text[s.clone()], target })).collect();
+    let entity = EntityMatcher::new(&settings.config.entity.aliases)?;
+    let inputs: Vec<LabelInput> = docs
+        .iter()
+        .flat_map(|d| d.spans.iter().map(|s| &d.cleaned.text[s.clone()]))
+        .map(|text| LabelInput { text, target, mention: entity.first(text).map(|m| m.text) })
+        .collect();
     let bar = progress_bar(inputs.len() as u64 * loaded.labeler.passes(), "sentences", true);
     let label_started = Instant::now();
     let probs = loaded.labeler.label(&inputs, &mut |n| bar.inc(n))?;
@@ -189,6 +213,7 @@ pub fn run(settings: &RunSettings) -> Result<RunSummary> {
         "config_origin": settings.config_origin,
         "config": settings.config,
         "labeler": loaded.labeler.name(),
+        "sentiment_source": loaded.sentiment_source,
         "model": {
             "dir": settings.model.model_dir,
             "trained": (settings.model.labeler == LabelerKind::Trained).then_some(&settings.model.trained),
@@ -221,6 +246,11 @@ pub fn run(settings: &RunSettings) -> Result<RunSummary> {
             "sentences": rows.len(),
             "stance": count(STANCE_LABELS, Probs::stance_label),
             "sentiment": count(SENTIMENT_LABELS, Probs::sentiment_label),
+            "entity_mentions": inputs.iter().filter(|i| i.mention.is_some()).count(),
+            "target_sentiment": SENTIMENT_LABELS
+                .iter()
+                .map(|l| (*l, rows.iter().filter(|r| r.probs.target_sentiment_label() == Some(*l)).count()))
+                .collect::<BTreeMap<_, _>>(),
         },
         "timings_seconds": {
             "read_clean_split": prepare_seconds,
@@ -289,8 +319,15 @@ pub fn classify(items: &[ClassifyItem], target_override: Option<&str>, config: &
     let mut loaded = load_labeler(config, model)?;
     let started = Instant::now();
     let default_target = target_override.unwrap_or(&config.target.name);
-    let inputs: Vec<LabelInput> =
-        items.iter().map(|i| LabelInput { text: &i.text, target: i.target.as_deref().unwrap_or(default_target) }).collect();
+    let entity = EntityMatcher::new(&config.entity.aliases)?;
+    let inputs: Vec<LabelInput> = items
+        .iter()
+        .map(|i| LabelInput {
+            text: &i.text,
+            target: i.target.as_deref().unwrap_or(default_target),
+            mention: entity.first(&i.text).map(|m| m.text),
+        })
+        .collect();
     let bar = progress_bar(inputs.len() as u64 * loaded.labeler.passes(), "sentences", true);
     let probs = loaded.labeler.label(&inputs, &mut |n| bar.inc(n))?;
     bar.finish_and_clear();

@@ -8,7 +8,7 @@ use crate::label::Probs;
 use anyhow::Result;
 
 /// The columns of `sentences.csv`, in order.
-pub const SENTENCE_COLUMNS: [&str; 15] = [
+pub const SENTENCE_COLUMNS: [&str; 19] = [
     "doc_id",
     "outlet",
     "group",
@@ -24,11 +24,28 @@ pub const SENTENCE_COLUMNS: [&str; 15] = [
     "p_positive",
     "p_neutral",
     "p_negative",
+    "target_sentiment",
+    "p_target_positive",
+    "p_target_neutral",
+    "p_target_negative",
 ];
 
 /// The columns of `stance classify` output, in order.
-pub const CLASSIFY_COLUMNS: [&str; 9] =
-    ["text", "stance", "p_favor", "p_against", "p_none", "sentiment", "p_positive", "p_neutral", "p_negative"];
+pub const CLASSIFY_COLUMNS: [&str; 13] = [
+    "text",
+    "stance",
+    "p_favor",
+    "p_against",
+    "p_none",
+    "sentiment",
+    "p_positive",
+    "p_neutral",
+    "p_negative",
+    "target_sentiment",
+    "p_target_positive",
+    "p_target_neutral",
+    "p_target_negative",
+];
 
 /// One labelled sentence of a document.
 #[derive(Debug, Clone)]
@@ -65,12 +82,18 @@ fn share(count: usize, total: usize) -> String {
     }
 }
 
-/// The label and probability cells of one sentence: stance, p×3, sentiment, p×3.
+/// The label and probability cells of one sentence: stance, p×3, sentiment, p×3, and target
+/// sentiment, p×3 (empty when the sentence does not mention the entity).
 pub fn label_cells(p: &Probs) -> Vec<String> {
     let mut cells = vec![p.stance_label().to_string()];
     cells.extend(p.stance.iter().map(|&x| prob(x)));
     cells.push(p.sentiment_label().to_string());
     cells.extend(p.sentiment.iter().map(|&x| prob(x)));
+    cells.push(p.target_sentiment_label().unwrap_or_default().to_string());
+    match p.target_sentiment {
+        Some(t) => cells.extend(t.iter().map(|&x| prob(x))),
+        None => cells.extend(std::iter::repeat_n(String::new(), 3)),
+    }
     cells
 }
 
@@ -102,6 +125,10 @@ pub fn profiles_csv(profiles: &[Profile]) -> Result<Vec<u8>> {
         header.extend(labels.iter().map(|l| format!("share_{l}")));
         header.extend(estimate_cols(index));
     }
+    header.push("n_mentions".into());
+    header.extend(SENTIMENT_LABELS.iter().map(|l| format!("n_target_{l}")));
+    header.extend(SENTIMENT_LABELS.iter().map(|l| format!("share_target_{l}")));
+    header.extend(estimate_cols("target_sentiment_index"));
     w.write_record(&header)?;
     let estimate = |e: &Estimate| [num(e.value), num(e.low), num(e.high)];
     for p in profiles {
@@ -111,6 +138,10 @@ pub fn profiles_csv(profiles: &[Profile]) -> Result<Vec<u8>> {
             record.extend(counts.iter().map(|&c| share(c, p.n_sentences)));
             record.extend(estimate(index));
         }
+        record.push(p.n_mentions.to_string());
+        record.extend(p.target_sentiment_counts.iter().map(|c| c.to_string()));
+        record.extend(p.target_sentiment_counts.iter().map(|&c| share(c, p.n_mentions)));
+        record.extend(estimate(&p.target_sentiment_index));
         w.write_record(&record)?;
     }
     Ok(w.into_inner()?)

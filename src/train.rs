@@ -43,7 +43,29 @@ pub struct DataSpec {
     /// Raw label → our label ("0" → "against"); labels not listed must be ours already.
     pub label_map: BTreeMap<String, String>,
     pub default_target: Option<String>,
+    /// NewsMTSC files: which rows to make of each sentence.
+    pub rows: NewsRows,
+    /// NewsMTSC files: the target of sentence rows [default: [`SENTENCE_TARGET`]].
+    pub sentence_target: Option<String>,
 }
+
+/// The rows a NewsMTSC sentence gives: one per annotated target (the mention as target), and
+/// one for the sentence as a whole when all its targets share one polarity.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum NewsRows {
+    #[default]
+    All,
+    Targets,
+    Sentences,
+}
+
+/// The first segment of a sentence-level sentiment pair: the sentiment model reads
+/// (mention, sentence) for sentiment toward a mention and (this, sentence) for the sentence.
+pub const SENTENCE_TARGET: &str = "overall tone";
+
+/// NewsMTSC polarity codes and our sentiment labels.
+const NEWSMTSC_POLARITY: [(&str, &str); 3] = [("2", "negative"), ("4", "neutral"), ("6", "positive")];
 
 const TEXT_COLUMNS: [&str; 4] = ["text", "sentence", "post", "Tweet"];
 const TARGET_COLUMNS: [&str; 4] = ["target", "new_topic", "topic", "Target"];
@@ -132,6 +154,10 @@ fn read_jsonl(path: &Path, spec: &DataSpec, labels: &[&str], task: &str) -> Resu
         }
         let value: serde_json::Value = serde_json::from_str(line).with_context(|| format!("{origin}: line {line_no}: not JSON"))?;
         let object = value.as_object().with_context(|| format!("{origin}: line {line_no}: not a JSON object"))?;
+        if object.contains_key("sentence_normalized") && object.contains_key("targets") {
+            out.extend(newsmtsc_rows(object, spec, labels, &origin, line_no)?);
+            continue;
+        }
         let get = |name: &str| {
             object.get(name).and_then(|v| match v {
                 serde_json::Value::String(s) => Some(s.clone()),
@@ -155,6 +181,57 @@ fn read_jsonl(path: &Path, spec: &DataSpec, labels: &[&str], task: &str) -> Resu
     Ok(out)
 }
 
+/// The rows of one NewsMTSC line (see [`NewsRows`]); polarity 2/4/6 is negative/neutral/positive.
+fn newsmtsc_rows(
+    object: &serde_json::Map<String, serde_json::Value>,
+    spec: &DataSpec,
+    labels: &[&str],
+    origin: &str,
+    line: u64,
+) -> Result<Vec<Example>> {
+    if labels != crate::config::SENTIMENT_LABELS {
+        bail!("{origin}: line {line}: a NewsMTSC file trains the sentiment task (pass --task sentiment)");
+    }
+    let text = object["sentence_normalized"].as_str().filter(|t| !t.trim().is_empty());
+    let text = text.with_context(|| format!("{origin}: line {line}: empty 'sentence_normalized'"))?;
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let targets = object["targets"].as_array().filter(|t| !t.is_empty());
+    let targets = targets.with_context(|| format!("{origin}: line {line}: 'targets' is not a non-empty list"))?;
+    let mut rows = Vec::new();
+    for target in targets {
+        let mention = target.get("mention").and_then(|m| m.as_str()).filter(|m| !m.trim().is_empty());
+        let mention = mention.with_context(|| format!("{origin}: line {line}: a target without 'mention'"))?;
+        let polarity = target.get("polarity").and_then(|p| p.as_f64());
+        let polarity = polarity.with_context(|| format!("{origin}: line {line}: target '{mention}' without numeric 'polarity'"))?;
+        let code = format!("{polarity}");
+        let label = NEWSMTSC_POLARITY.iter().find(|(c, _)| *c == code).map(|(_, l)| *l);
+        let label = label.with_context(|| format!("{origin}: line {line}: unknown polarity {polarity} (expected 2, 4 or 6)"))?;
+        let label = labels.iter().position(|l| *l == label).expect("sentiment labels");
+        rows.push(Example { text: text.clone(), target: mention.trim().to_string(), label });
+    }
+    let agreed = rows.iter().all(|r| r.label == rows[0].label).then_some(rows[0].label);
+    let sentence_row = agreed.map(|label| Example {
+        text: text.clone(),
+        target: spec.sentence_target.clone().unwrap_or_else(|| SENTENCE_TARGET.to_string()),
+        label,
+    });
+    Ok(match spec.rows {
+        NewsRows::All => rows.into_iter().chain(sentence_row).collect(),
+        NewsRows::Targets => rows,
+        NewsRows::Sentences => sentence_row.into_iter().collect(),
+    })
+}
+
+/// Splits off a development set: the rows whose text hashes below `fraction`, so every row of
+/// one sentence (or post) falls on the same side, and the split does not depend on row order.
+pub fn hold_out(rows: Vec<Example>, fraction: f64) -> (Vec<Example>, Vec<Example>) {
+    rows.into_iter().partition(|e| {
+        let digest = Sha256::digest(e.text.as_bytes());
+        let value = u64::from_be_bytes(digest[..8].try_into().expect("8 bytes"));
+        (value as f64 / u64::MAX as f64) >= fraction
+    })
+}
+
 /// Optimisation settings, with the defaults `stance train` uses.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Hyper {
@@ -172,6 +249,9 @@ pub struct Hyper {
     pub seed: u64,
     /// Pooling of a new model: "segments" (target and text apart) or "mean" (whole pair).
     pub pooling: String,
+    /// Train the head only, leaving the encoder as it is (a head added to a trained model).
+    #[serde(default)]
+    pub freeze_encoder: bool,
 }
 
 impl Default for Hyper {
@@ -187,6 +267,7 @@ impl Default for Hyper {
             max_tokens: 128,
             seed: 13,
             pooling: "segments".into(),
+            freeze_encoder: false,
         }
     }
 }
@@ -211,6 +292,18 @@ pub struct TrainSettings {
     pub max_steps: Option<usize>,
     pub device: Device,
     pub show_progress: bool,
+    /// A second task trained alongside on the same encoder (a head of its own; batches of the
+    /// two tasks interleaved), so one pass can serve both.
+    pub aux: Option<AuxTask>,
+}
+
+/// The second task of a joint run.
+#[derive(Debug, Clone)]
+pub struct AuxTask {
+    pub task: String,
+    pub labels: Vec<&'static str>,
+    pub train: Vec<Example>,
+    pub dev: Vec<Example>,
 }
 
 /// One epoch's figures.
@@ -221,6 +314,11 @@ pub struct EpochReport {
     pub dev_macro_f1: Option<f64>,
     pub dev_f1: Option<Vec<f64>>,
     pub dev_accuracy: Option<f64>,
+    /// The auxiliary task's dev macro-F1 and per-class F1, in a joint run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aux_dev_macro_f1: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aux_dev_f1: Option<Vec<f64>>,
     pub seconds: f64,
 }
 
@@ -315,12 +413,31 @@ fn epoch_batches(examples: &[Example], batch_size: usize, seed: u64, epoch: usiz
     batches
 }
 
+/// The batches of one epoch of a (possibly joint) run: each task's batches as
+/// [`epoch_batches`] makes them, tagged with the task's index; with more than one task,
+/// interleaved by a seeded shuffle.
+fn joint_batches(tasks: &[&[Example]], batch_size: usize, seed: u64, epoch: usize) -> Vec<(usize, Vec<usize>)> {
+    let mut out: Vec<(usize, Vec<usize>)> = Vec::new();
+    for (t, rows) in tasks.iter().enumerate() {
+        out.extend(epoch_batches(rows, batch_size, seed.wrapping_add(t as u64 * 7919), epoch).into_iter().map(|b| (t, b)));
+    }
+    if tasks.len() > 1 {
+        out.shuffle(&mut ChaCha8Rng::seed_from_u64(seed ^ 0x5eed ^ ((epoch as u64) << 32)));
+    }
+    out
+}
+
 fn fingerprint(settings: &TrainSettings) -> String {
     let mut h = Sha256::new();
     h.update(settings.task.as_bytes());
     h.update(serde_json::to_string(&settings.hyper).unwrap_or_default().as_bytes());
     h.update(settings.init.as_ref().map(|p| p.display().to_string()).unwrap_or_default().as_bytes());
-    for e in settings.train.iter().chain(&settings.dev) {
+    let aux_rows = settings.aux.iter().flat_map(|a| a.train.iter().chain(&a.dev));
+    if let Some(aux) = &settings.aux {
+        h.update(b"aux:");
+        h.update(aux.task.as_bytes());
+    }
+    for e in settings.train.iter().chain(&settings.dev).chain(aux_rows) {
         h.update(e.text.as_bytes());
         h.update(e.target.as_bytes());
         h.update([e.label as u8, 0]);
@@ -329,12 +446,23 @@ fn fingerprint(settings: &TrainSettings) -> String {
 }
 
 fn build_model(settings: &TrainSettings) -> Result<CrossEncoder> {
-    let heads: BTreeMap<String, Vec<String>> = [(settings.task.clone(), settings.labels.iter().map(|l| l.to_string()).collect())].into();
+    let mut heads: BTreeMap<String, Vec<String>> =
+        [(settings.task.clone(), settings.labels.iter().map(|l| l.to_string()).collect())].into();
+    if let Some(aux) = &settings.aux {
+        heads.insert(aux.task.clone(), aux.labels.iter().map(|l| l.to_string()).collect());
+    }
     match &settings.init {
         Some(dir) => {
-            let model = CrossEncoder::load(dir, &settings.base_dir, settings.device)?;
-            if model.config.heads.get(&settings.task) != heads.get(&settings.task) {
-                bail!("{}: the model has no '{}' head with labels {}", dir.display(), settings.task, settings.labels.join(","));
+            let mut model = CrossEncoder::load(dir, &settings.base_dir, settings.device)?;
+            for (task, wanted) in &heads {
+                match model.config.heads.get(task) {
+                    // A trained model learns another task: a fresh head on its encoder.
+                    None => model.add_head(task, wanted, settings.hyper.seed as i64),
+                    Some(labels) if labels != wanted => {
+                        bail!("{}: the model's '{task}' head has labels {}, not {}", dir.display(), labels.join(","), wanted.join(","))
+                    }
+                    Some(_) => {}
+                }
             }
             Ok(model)
         }
@@ -403,10 +531,20 @@ pub fn train(settings: &TrainSettings) -> Result<TrainReport> {
         bail!("training needs three labels");
     }
     let model = build_model(settings)?;
-    let params = model.trainable();
+    let mut params = model.trainable();
+    if settings.hyper.freeze_encoder {
+        let heads: Vec<String> =
+            std::iter::once(&settings.task).chain(settings.aux.as_ref().map(|a| &a.task)).map(|t| format!("head.{t}.")).collect();
+        let trained = |n: &str| heads.iter().any(|h| n.starts_with(h.as_str()));
+        for (_, tensor) in params.iter().filter(|(n, _)| !trained(n)) {
+            let _ = tensor.set_requires_grad(false);
+        }
+        params.retain(|(n, _)| trained(n));
+    }
     let mut adam = AdamW::new(&params);
     let hyper = &settings.hyper;
-    let steps_per_epoch = settings.train.len().div_ceil(hyper.batch_size);
+    let aux_rows = settings.aux.as_ref().map_or(0, |a| a.train.len());
+    let steps_per_epoch = settings.train.len().div_ceil(hyper.batch_size) + aux_rows.div_ceil(hyper.batch_size);
     let total_steps = steps_per_epoch * hyper.epochs;
     let fingerprint = fingerprint(settings);
     let state_path = settings.checkpoint_dir.join("state.json");
@@ -447,10 +585,16 @@ pub fn train(settings: &TrainSettings) -> Result<TrainReport> {
         .with_context(|| format!("{}: cannot create checkpoint folder", settings.checkpoint_dir.display()))?;
     // Balanced class weights: each label weighs as much in the loss as the others, so a rare
     // label in training (VAST's neutral: 19% of train, 34% of dev) is still learnt.
-    let counts: Vec<usize> = (0..settings.labels.len()).map(|k| settings.train.iter().filter(|e| e.label == k).count()).collect();
-    let weights: Vec<f32> =
-        counts.iter().map(|&c| if c == 0 { 0.0 } else { settings.train.len() as f32 / (settings.labels.len() * c) as f32 }).collect();
-    let class_weights = Tensor::from_slice(&weights).to(model.device());
+    let class_weights = |rows: &[Example], n_labels: usize| {
+        let counts: Vec<usize> = (0..n_labels).map(|k| rows.iter().filter(|e| e.label == k).count()).collect();
+        let weights: Vec<f32> = counts.iter().map(|&c| if c == 0 { 0.0 } else { rows.len() as f32 / (n_labels * c) as f32 }).collect();
+        Tensor::from_slice(&weights).to(model.device())
+    };
+    // Per task (0: the task, 1: the auxiliary one): its name, rows and loss weights.
+    let mut tasks = vec![(settings.task.as_str(), settings.train.as_slice(), class_weights(&settings.train, settings.labels.len()))];
+    if let Some(aux) = &settings.aux {
+        tasks.push((aux.task.as_str(), aux.train.as_slice(), class_weights(&aux.train, aux.labels.len())));
+    }
     let bar = crate::pipeline::progress_bar(total_steps as u64, "steps", settings.show_progress);
     let say = |line: String| if bar.is_hidden() { eprintln!("{line}") } else { bar.println(line) };
     bar.set_position(state.global_step as u64);
@@ -459,8 +603,9 @@ pub fn train(settings: &TrainSettings) -> Result<TrainReport> {
     let mut epoch_started = Instant::now();
     let mut run_started = Instant::now();
     while state.epoch < hyper.epochs {
-        let batches = epoch_batches(&settings.train, hyper.batch_size, hyper.seed, state.epoch);
-        for batch in batches.iter().skip(state.step_in_epoch) {
+        let batches = joint_batches(&tasks.iter().map(|t| t.1).collect::<Vec<_>>(), hyper.batch_size, hyper.seed, state.epoch);
+        for (task, batch) in batches.iter().skip(state.step_in_epoch) {
+            let (task_name, rows, weights) = &tasks[*task];
             if settings.max_steps.is_some_and(|m| steps_this_run >= m) {
                 state.train_seconds += run_started.elapsed().as_secs_f64();
                 save_checkpoint(&settings.checkpoint_dir, &state, &params, &adam)?;
@@ -475,12 +620,11 @@ pub fn train(settings: &TrainSettings) -> Result<TrainReport> {
                 });
             }
             tch::manual_seed(hyper.seed as i64 + state.global_step as i64);
-            let pairs: Vec<(&str, &str)> =
-                batch.iter().map(|&i| (settings.train[i].target.as_str(), settings.train[i].text.as_str())).collect();
-            let targets = Tensor::from_slice(&batch.iter().map(|&i| settings.train[i].label as i64).collect::<Vec<_>>()).to(model.device());
+            let pairs: Vec<(&str, &str)> = batch.iter().map(|&i| (rows[i].target.as_str(), rows[i].text.as_str())).collect();
+            let targets = Tensor::from_slice(&batch.iter().map(|&i| rows[i].label as i64).collect::<Vec<_>>()).to(model.device());
             let encoded = model.encode(&pairs);
-            let logits = model.forward(&encoded, true)?.remove(&settings.task).expect("model has the task head");
-            let loss = logits.cross_entropy_loss(&targets, Some(&class_weights), tch::Reduction::Mean, -100, 0.0);
+            let logits = model.forward(&encoded, true)?.remove(*task_name).expect("model has the task head");
+            let loss = logits.cross_entropy_loss(&targets, Some(weights), tch::Reduction::Mean, -100, 0.0);
             for (_, p) in &params {
                 let mut p = p.shallow_clone();
                 p.zero_grad();
@@ -511,8 +655,18 @@ pub fn train(settings: &TrainSettings) -> Result<TrainReport> {
             dev_macro_f1: None,
             dev_f1: None,
             dev_accuracy: None,
+            aux_dev_macro_f1: None,
+            aux_dev_f1: None,
             seconds: epoch_started.elapsed().as_secs_f64(),
         };
+        let mut aux_f1 = None;
+        if let Some(aux) = settings.aux.as_ref().filter(|a| !a.dev.is_empty()) {
+            let m = score(&aux.task, &aux.labels, &aux.dev, &predict_labels(&model, &aux.task, &aux.dev, 64)?);
+            report.aux_dev_macro_f1 = Some(m.macro_f1);
+            report.aux_dev_f1 = Some(m.per_class.iter().map(|c| c.2).collect());
+            say(format!("epoch {}: {} dev macro-F1 {:.4}", report.epoch, aux.task, m.macro_f1));
+            aux_f1 = Some(m.macro_f1);
+        }
         if !settings.dev.is_empty() {
             let predicted = predict_labels(&model, &settings.task, &settings.dev, 64)?;
             let m = score(&settings.task, &settings.labels, &settings.dev, &predicted);
@@ -527,8 +681,10 @@ pub fn train(settings: &TrainSettings) -> Result<TrainReport> {
                 m.per_class.iter().zip(&settings.labels).map(|(c, l)| format!("{l} {:.3}", c.2)).collect::<Vec<_>>().join(", "),
                 m.accuracy
             ));
-            if state.best_macro_f1.is_none_or(|b| m.macro_f1 > b) {
-                state.best_macro_f1 = Some(m.macro_f1);
+            // A joint run keeps the epoch with the best mean of the two tasks' macro-F1.
+            let selection = aux_f1.map_or(m.macro_f1, |a| (m.macro_f1 + a) / 2.0);
+            if state.best_macro_f1.is_none_or(|b| selection > b) {
+                state.best_macro_f1 = Some(selection);
                 state.best_epoch = Some(report.epoch);
                 save_tensors(&settings.checkpoint_dir.join("best.safetensors"), &params)?;
             }
@@ -562,6 +718,9 @@ pub fn train(settings: &TrainSettings) -> Result<TrainReport> {
     let training = serde_json::json!({
         "task": settings.task,
         "labels": settings.labels,
+        "aux_task": settings.aux.as_ref().map(|a| serde_json::json!({
+            "task": a.task, "labels": a.labels, "train_rows": a.train.len(), "dev_rows": a.dev.len()
+        })),
         "data": settings.sources,
         "hyper": settings.hyper,
         "init": settings.init,
@@ -705,6 +864,103 @@ mod tests {
     }
 
     #[test]
+    fn newsmtsc_lines_give_target_rows_and_agreeing_sentence_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("news.jsonl");
+        let line = |text: &str, targets: &[(&str, f64)]| {
+            let targets: Vec<serde_json::Value> =
+                targets.iter().map(|(m, p)| serde_json::json!({"mention": m, "polarity": p, "from": 0, "to": 1})).collect();
+            serde_json::json!({"primary_gid": "x", "sentence_normalized": text, "targets": targets}).to_string()
+        };
+        let content = [
+            line("Trump  praised Merkel.", &[("Trump", 4.0), ("Merkel", 6.0)]),
+            line("Critics slammed the plan.", &[("Critics", 2.0), ("the plan", 2.0)]),
+        ]
+        .join("\n");
+        std::fs::write(&path, content).unwrap();
+        let labels = crate::config::SENTIMENT_LABELS;
+        let (pos, neu, neg) = (0, 1, 2);
+        let row = |text: &str, target: &str, label| Example { text: text.into(), target: target.into(), label };
+        // rows → expected examples
+        let table: &[(NewsRows, Vec<Example>)] = &[
+            (
+                NewsRows::All,
+                vec![
+                    row("Trump praised Merkel.", "Trump", neu),
+                    row("Trump praised Merkel.", "Merkel", pos),
+                    row("Critics slammed the plan.", "Critics", neg),
+                    row("Critics slammed the plan.", "the plan", neg),
+                    row("Critics slammed the plan.", SENTENCE_TARGET, neg),
+                ],
+            ),
+            (NewsRows::Sentences, vec![row("Critics slammed the plan.", SENTENCE_TARGET, neg)]),
+            (
+                NewsRows::Targets,
+                vec![
+                    row("Trump praised Merkel.", "Trump", neu),
+                    row("Trump praised Merkel.", "Merkel", pos),
+                    row("Critics slammed the plan.", "Critics", neg),
+                    row("Critics slammed the plan.", "the plan", neg),
+                ],
+            ),
+        ];
+        for (rows, expected) in table {
+            let spec = DataSpec { rows: *rows, ..Default::default() };
+            assert_eq!(&read_examples(&path, &spec, &labels, "sentiment").unwrap(), expected, "{rows:?}");
+        }
+        let spec = DataSpec { rows: NewsRows::Sentences, sentence_target: Some("Japan's rearmament".into()), ..Default::default() };
+        assert_eq!(read_examples(&path, &spec, &labels, "sentiment").unwrap()[0].target, "Japan's rearmament");
+
+        let bad: &[(&str, &str)] = &[
+            (r#"{"sentence_normalized": "x", "targets": [{"mention": "x", "polarity": 5.0}]}"#, "line 1: unknown polarity 5"),
+            (r#"{"sentence_normalized": "x", "targets": []}"#, "line 1: 'targets' is not a non-empty list"),
+            (r#"{"sentence_normalized": "x", "targets": [{"polarity": 2.0}]}"#, "line 1: a target without 'mention'"),
+        ];
+        for (content, expected) in bad {
+            std::fs::write(&path, content).unwrap();
+            let err = format!("{:#}", read_examples(&path, &DataSpec::default(), &labels, "sentiment").unwrap_err());
+            assert!(err.contains("news.jsonl: ") && err.contains(expected), "{err}");
+        }
+        let err = format!("{:#}", read_examples(&path, &DataSpec::default(), &["favor", "against", "none"], "stance").unwrap_err());
+        assert!(err.contains("pass --task sentiment"), "{err}");
+    }
+
+    #[test]
+    fn holdout_is_by_text_and_independent_of_order() {
+        let rows: Vec<Example> =
+            (0..400).map(|i| Example { text: format!("sentence {}", i / 2), target: format!("t{}", i % 2), label: 0 }).collect();
+        let (train, dev) = hold_out(rows.clone(), 0.2);
+        assert_eq!(train.len() + dev.len(), 400);
+        assert!((60..=100).contains(&dev.len()), "{} dev rows", dev.len());
+        assert!(dev.iter().all(|d| train.iter().all(|t| t.text != d.text)), "a sentence is on both sides");
+        let mut reversed = rows;
+        reversed.reverse();
+        let (_, dev_again) = hold_out(reversed, 0.2);
+        assert_eq!(dev_again.len(), dev.len());
+        assert!(dev_again.iter().all(|d| dev.contains(d)));
+    }
+
+    #[test]
+    fn joint_batches_cover_each_task_once_and_interleave() {
+        let rows =
+            |n: usize| -> Vec<Example> { (0..n).map(|i| Example { text: "x".repeat(i % 5), target: "t".into(), label: 0 }).collect() };
+        let (a, b) = (rows(40), rows(24));
+        let batches = joint_batches(&[&a, &b], 8, 3, 0);
+        assert_eq!(batches, joint_batches(&[&a, &b], 8, 3, 0));
+        for (task, n) in [(0, 40), (1, 24)] {
+            let mut seen: Vec<usize> = batches.iter().filter(|(t, _)| *t == task).flat_map(|(_, b)| b.clone()).collect();
+            seen.sort();
+            assert_eq!(seen, (0..n).collect::<Vec<_>>(), "task {task}");
+        }
+        let first_half: Vec<usize> = batches[..4].iter().map(|(t, _)| *t).collect();
+        assert!(first_half.contains(&0) || first_half.contains(&1));
+        assert_ne!(batches.iter().map(|(t, _)| *t).collect::<Vec<_>>(), [0, 0, 0, 0, 0, 1, 1, 1], "not interleaved");
+        // One task alone: exactly its own epoch batches.
+        let alone: Vec<Vec<usize>> = joint_batches(&[&a], 8, 3, 0).into_iter().map(|(_, b)| b).collect();
+        assert_eq!(alone, epoch_batches(&a, 8, 3, 0));
+    }
+
+    #[test]
     fn folds_partition_the_rows_evenly() {
         let f = folds(23, 5, 3);
         assert_eq!(f, folds(23, 5, 3));
@@ -760,6 +1016,7 @@ mod tests {
                 max_steps: None,
                 device: Device::Cpu,
                 show_progress: false,
+                aux: None,
             }
         }
 
@@ -807,6 +1064,66 @@ mod tests {
             other.hyper.seed = 99;
             let err = format!("{:#}", train(&other).unwrap_err());
             assert!(err.contains("belongs to a run with other data or settings"), "{err}");
+        }
+
+        #[test]
+        fn a_frozen_encoder_learns_a_second_head_and_keeps_the_first() {
+            let _turn = TORCH_RNG.lock().unwrap_or_else(|e| e.into_inner());
+            let dir = tempfile::tempdir().unwrap();
+            let mut stance = settings(dir.path(), "stance");
+            stance.hyper.epochs = 1;
+            train(&stance).unwrap();
+            let sentiment_rows: Vec<Example> =
+                rows().into_iter().map(|e| Example { target: SENTENCE_TARGET.into(), label: [0, 2, 1][e.label], ..e }).collect();
+            let sentiment = TrainSettings {
+                task: "sentiment".into(),
+                labels: crate::config::SENTIMENT_LABELS.to_vec(),
+                train: sentiment_rows.clone(),
+                dev: sentiment_rows.clone(),
+                init: Some(stance.out.clone()),
+                hyper: Hyper { epochs: 6, freeze_encoder: true, head_lr: 2e-2, ..stance.hyper.clone() },
+                ..settings(dir.path(), "both")
+            };
+            let report = train(&sentiment).unwrap();
+            let (first, last) = (report.epochs[0].train_loss, report.epochs.last().unwrap().train_loss);
+            assert!(last < first, "head-only loss did not fall: {first} → {last}");
+
+            let before = CrossEncoder::load(&stance.out, &base_dir(), Device::Cpu).unwrap();
+            let after = CrossEncoder::load(&sentiment.out, &base_dir(), Device::Cpu).unwrap();
+            assert_eq!(after.config.heads.keys().collect::<Vec<_>>(), ["sentiment", "stance"]);
+            let old: BTreeMap<String, Tensor> = before.trainable().into_iter().collect();
+            for (name, tensor) in after.trainable() {
+                if name.starts_with("head.sentiment.") {
+                    continue;
+                }
+                let diff = (&tensor - &old[&name]).abs().max().double_value(&[]);
+                assert!(diff == 0.0, "{name} changed by {diff} although the encoder was frozen");
+            }
+            let pairs: Vec<(&str, &str)> = sentiment_rows.iter().map(|e| (e.target.as_str(), e.text.as_str())).collect();
+            let both = after.predict_heads(&["stance", "sentiment"], &pairs, 4, &mut |_| {}).unwrap();
+            assert_eq!(both[0], before.predict("stance", &pairs, 4, &mut |_| {}).unwrap(), "the stance head's output moved");
+            assert_eq!(both[1], after.predict("sentiment", &pairs, 4, &mut |_| {}).unwrap());
+        }
+
+        #[test]
+        fn a_joint_run_trains_two_heads_on_one_encoder() {
+            let _turn = TORCH_RNG.lock().unwrap_or_else(|e| e.into_inner());
+            let dir = tempfile::tempdir().unwrap();
+            let sentiment_rows: Vec<Example> =
+                rows().into_iter().map(|e| Example { target: SENTENCE_TARGET.into(), label: [0, 2, 1][e.label], ..e }).collect();
+            let mut joint = settings(dir.path(), "joint");
+            joint.hyper.epochs = 2;
+            joint.aux = Some(AuxTask {
+                task: "sentiment".into(),
+                labels: crate::config::SENTIMENT_LABELS.to_vec(),
+                train: sentiment_rows.clone(),
+                dev: sentiment_rows,
+            });
+            let report = train(&joint).unwrap();
+            assert_eq!(report.global_step, 2 * (3 + 3), "both tasks' batches, every epoch");
+            assert!(report.epochs.iter().all(|e| e.dev_macro_f1.is_some() && e.aux_dev_macro_f1.is_some()));
+            let model = CrossEncoder::load(&joint.out, &base_dir(), Device::Cpu).unwrap();
+            assert_eq!(model.config.heads.keys().collect::<Vec<_>>(), ["sentiment", "stance"]);
         }
 
         #[test]

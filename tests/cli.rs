@@ -7,7 +7,8 @@ use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
 
 const SENTENCE_HEADER: &str =
-    "doc_id,outlet,group,sentence_id,start,end,text,stance,p_favor,p_against,p_none,sentiment,p_positive,p_neutral,p_negative";
+    "doc_id,outlet,group,sentence_id,start,end,text,stance,p_favor,p_against,p_none,sentiment,p_positive,p_neutral,p_negative,\
+target_sentiment,p_target_positive,p_target_neutral,p_target_negative";
 const SEED_IDS: [&str; 5] = [
     "zhang-2025-dual-nature",
     "globaltimes-2025-security-dilemma",
@@ -86,7 +87,18 @@ fn run_writes_every_report_for_all_five_seeds() {
         assert!((p - 1.0).abs() < 2e-3, "stance probabilities sum to {p}");
         assert!(["favor", "against", "none"].contains(&r["stance"].as_str()));
         assert!(["positive", "neutral", "negative"].contains(&r["sentiment"].as_str()));
+        // Sentiment toward Japan exactly where a sentence mentions it (stance.toml's aliases).
+        let mentions = ["japan", "tokyo"].iter().any(|a| r["text"].to_lowercase().contains(a));
+        let toward = ["p_target_positive", "p_target_neutral", "p_target_negative"].map(|c| r[c].clone());
+        if mentions && !r["text"].to_lowercase().contains("japanology") {
+            assert!(["positive", "neutral", "negative"].contains(&r["target_sentiment"].as_str()), "{r:?}");
+            let p: f64 = toward.iter().map(|x| x.parse::<f64>().unwrap()).sum();
+            assert!((p - 1.0).abs() < 2e-3, "target sentiment probabilities sum to {p}");
+        } else {
+            assert!(r["target_sentiment"].is_empty() && toward.iter().all(String::is_empty), "{r:?}");
+        }
     }
+    assert!(rows.iter().filter(|r| !r["target_sentiment"].is_empty()).count() >= 20, "the seeds mention Japan often");
     // Boilerplate never reaches the reports.
     for junk in ["Skip to content", "Related Posts", "opinion@globaltimes.com.cn", "ORCID", "Calder, Kent.", "| ---", "By Jane Zhou"] {
         assert!(!sentences.contains(junk), "{junk:?} reached sentences.csv");
@@ -100,6 +112,19 @@ fn run_writes_every_report_for_all_five_seeds() {
         let (value, low, high): (f64, f64, f64) =
             (p["stance_index"].parse().unwrap(), p["stance_index_low"].parse().unwrap(), p["stance_index_high"].parse().unwrap());
         assert!(low <= value && value <= high, "{p:?}");
+        let mentions: usize = p["n_mentions"].parse().unwrap();
+        let by_label: usize =
+            ["positive", "neutral", "negative"].iter().map(|l| p[&format!("n_target_{l}")].parse::<usize>().unwrap()).sum();
+        assert_eq!(mentions, by_label, "{p:?}");
+        if p["level"] == "group" {
+            assert!(mentions > 0, "{p:?}");
+            let (value, low, high): (f64, f64, f64) = (
+                p["target_sentiment_index"].parse().unwrap(),
+                p["target_sentiment_index_low"].parse().unwrap(),
+                p["target_sentiment_index_high"].parse().unwrap(),
+            );
+            assert!(low <= value && value <= high, "{p:?}");
+        }
     }
     let western = profiles.iter().find(|p| p["level"] == "group" && p["key"] == "Western analysis").unwrap();
     assert_eq!(western["n_documents"], "3");
@@ -116,9 +141,11 @@ fn run_writes_every_report_for_all_five_seeds() {
     assert!(run["sentences_per_second"].as_f64().unwrap() > 0.0);
     assert_eq!(run["versions"]["libtorch"].as_str().unwrap().split('+').next(), Some("2.4.0"));
     let sums = std::fs::read_to_string(root().join("models/base/SHA256SUMS")).unwrap()
-        + &std::fs::read_to_string(root().join("models/stance-minilm-vast/SHA256SUMS")).unwrap();
+        + &std::fs::read_to_string(root().join("models/stance-minilm-vast/SHA256SUMS")).unwrap()
+        + &std::fs::read_to_string(root().join("models/sentiment-minilm-newsmtsc/SHA256SUMS")).unwrap();
     assert_eq!(run["labeler"], "cross-encoder", "the trained model is the default labeler");
-    assert_eq!(run["model"]["files"].as_array().unwrap().len(), 5);
+    assert_eq!(run["sentiment_source"], "sentiment model");
+    assert_eq!(run["model"]["files"].as_array().unwrap().len(), 7, "base encoder, stance model, sentiment model");
     for file in run["model"]["files"].as_array().unwrap() {
         let sha = file["sha256"].as_str().unwrap();
         assert!(sums.contains(sha), "model file digest {sha} is not the pinned one");
@@ -163,13 +190,80 @@ fn eval_matches_every_gold_row_to_a_prediction() {
 
 /// Parses classify output into (text, stance, sentiment) rows.
 fn classify_rows(output: &Output) -> Vec<(String, String, String)> {
+    classify_rows_with_target(output).into_iter().map(|(text, stance, sentiment, _)| (text, stance, sentiment)).collect()
+}
+
+/// Parses classify output into (text, stance, sentiment, target sentiment) rows.
+fn classify_rows_with_target(output: &Output) -> Vec<(String, String, String, String)> {
     assert_ok(output);
     let mut reader = csv::Reader::from_reader(output.stdout.as_slice());
     assert_eq!(
         reader.headers().unwrap().iter().collect::<Vec<_>>(),
-        ["text", "stance", "p_favor", "p_against", "p_none", "sentiment", "p_positive", "p_neutral", "p_negative"]
+        [
+            "text",
+            "stance",
+            "p_favor",
+            "p_against",
+            "p_none",
+            "sentiment",
+            "p_positive",
+            "p_neutral",
+            "p_negative",
+            "target_sentiment",
+            "p_target_positive",
+            "p_target_neutral",
+            "p_target_negative"
+        ]
     );
-    reader.records().map(|r| r.unwrap()).map(|r| (r[0].to_string(), r[1].to_string(), r[5].to_string())).collect()
+    reader.records().map(|r| r.unwrap()).map(|r| (r[0].to_string(), r[1].to_string(), r[5].to_string(), r[9].to_string())).collect()
+}
+
+#[test]
+fn the_shipped_sentiment_model_labels_unmistakable_sentences_and_mentions() {
+    // sentence → (sentiment, sentiment toward Japan; empty when Japan is not mentioned)
+    let table: &[(&str, &str, &str)] = &[
+        ("The festival was a joyful, wonderful celebration that delighted everyone.", "positive", ""),
+        ("The bombing killed dozens of children and left the city in ruins and despair.", "negative", ""),
+        ("The committee will meet on Thursday to discuss the schedule.", "neutral", ""),
+        ("Neighbours furiously condemned Japan's reckless, dangerous militarism.", "negative", "negative"),
+        ("Allies warmly praised Tokyo for its generous and admirable leadership.", "positive", "positive"),
+        ("The JAPANESE delegation arrived in Geneva on Monday.", "neutral", "neutral"),
+    ];
+    let input: String = table.iter().map(|r| format!("{}\n", r.0)).collect();
+    let rows = classify_rows_with_target(&stance_with_stdin(&["classify"], &input));
+    for ((text, sentiment, toward), row) in table.iter().zip(&rows) {
+        assert_eq!((row.2.as_str(), row.3.as_str()), (*sentiment, *toward), "{text}");
+    }
+}
+
+#[test]
+fn eval_scores_the_lexicon_baseline_and_models_on_tagged_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("news.jsonl");
+    let lines = [
+        r#"{"sentence_normalized": "The wonderful plan delighted everyone.", "targets": [{"mention": "plan", "polarity": 6.0}]}"#,
+        r#"{"sentence_normalized": "The horrible attack killed many.", "targets": [{"mention": "attack", "polarity": 2.0}]}"#,
+        r#"{"sentence_normalized": "The office opens at nine.", "targets": [{"mention": "office", "polarity": 4.0}]}"#,
+    ];
+    std::fs::write(&data, lines.join("\n")).unwrap();
+    let out = dir.path().join("scores.csv");
+    let output = stance(&["eval", "--data", data.to_str().unwrap(), "--task", "sentiment", "--lexicon", "--out", out.to_str().unwrap()]);
+    assert_ok(&output);
+    assert!(text(&output.stdout).contains("sentiment on 6 rows"), "{}", text(&output.stdout));
+    let rows = read_csv(&out);
+    let macro_f1 = rows.iter().find(|r| r["model"] == "vader" && r["metric"] == "macro_f1").unwrap();
+    assert_eq!(macro_f1["value"], "1.0000", "VADER gets these three sentences right");
+    let output =
+        stance(&["eval", "--data", data.to_str().unwrap(), "--task", "sentiment", "--rows", "sentences", "--out", out.to_str().unwrap()]);
+    assert_ok(&output);
+    assert!(text(&output.stdout).contains("sentiment on 3 rows"), "{}", text(&output.stdout));
+    let bad = dir.path().join("bad.jsonl");
+    std::fs::write(&bad, format!("{}\n{}", lines[0], r#"{"sentence_normalized": "x", "targets": [{"mention": "x", "polarity": 3.0}]}"#))
+        .unwrap();
+    assert_one_line_error(
+        &stance(&["eval", "--data", bad.to_str().unwrap(), "--task", "sentiment", "--lexicon"]),
+        "bad.jsonl: line 2: unknown polarity 3",
+    );
 }
 
 #[test]
@@ -220,6 +314,59 @@ fn the_shipped_stance_model_labels_unmistakable_sentences_for_two_targets() {
     let output = stance(&["classify", "--labeler", "trained", "--input", input.to_str().unwrap()]);
     let labels: Vec<String> = classify_rows(&output).into_iter().map(|r| r.1).collect();
     assert_eq!(labels, ["favor", "against", "favor", "against"]);
+}
+
+#[test]
+fn train_makes_a_sentiment_model_from_newsmtsc_lines_that_eval_and_classify_use() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("news.jsonl");
+    let lines = [
+        r#"{"sentence_normalized": "Fans cheered the wonderful victory.", "targets": [{"mention": "Fans", "polarity": 6.0}]}"#,
+        r#"{"sentence_normalized": "Critics slammed the disastrous plan.", "targets": [{"mention": "the plan", "polarity": 2.0}]}"#,
+        r#"{"sentence_normalized": "The office opens at nine.", "targets": [{"mention": "office", "polarity": 4.0}]}"#,
+    ];
+    std::fs::write(&data, lines.join("\n")).unwrap();
+    let model = dir.path().join("sentiment");
+    let (data_arg, model_arg) = (data.to_str().unwrap(), model.to_str().unwrap());
+    let output = stance(&[
+        "train",
+        "--task",
+        "sentiment",
+        "--data",
+        data_arg,
+        "--dev",
+        data_arg,
+        "--epochs",
+        "2",
+        "--batch-size",
+        "3",
+        "--max-tokens",
+        "32",
+        "--out",
+        model_arg,
+    ]);
+    assert_ok(&output);
+    let training: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(model.join("training.json")).unwrap()).unwrap();
+    assert_eq!(training["task"], "sentiment");
+    assert_eq!(training["data"]["train"]["rows_used"], 6, "three target rows and three sentence rows");
+    assert_eq!(training["report"]["epochs"].as_array().unwrap().len(), 2);
+    let output = stance(&[
+        "eval",
+        "--task",
+        "sentiment",
+        "--data",
+        data_arg,
+        "--model",
+        model_arg,
+        "--out",
+        dir.path().join("s.csv").to_str().unwrap(),
+    ]);
+    assert_ok(&output);
+    assert!(text(&output.stdout).contains("sentiment on 6 rows"));
+    // classify reads sentiment from it, and sentiment toward Japan where Japan is named.
+    let output = stance_with_stdin(&["classify", "--sentiment-model", model_arg], "Japan won.\nIt rained.\n");
+    let rows = classify_rows_with_target(&output);
+    assert!(!rows[0].3.is_empty() && rows[1].3.is_empty(), "{rows:?}");
 }
 
 #[test]
@@ -331,7 +478,7 @@ fn bad_gold_and_classify_files_get_one_line_errors() {
     let gold = dir.path().join("gold.csv");
     std::fs::write(&gold, "doc_id,sentence,stance,sentiment\nd,One.,none,neutral\nd,Two.,pro,neutral\n").unwrap();
     let pred = dir.path().join("sentences.csv");
-    std::fs::write(&pred, format!("{SENTENCE_HEADER}\nd,O,G,1,0,4,One.,none,0.1,0.1,0.8,neutral,0.1,0.8,0.1\n")).unwrap();
+    std::fs::write(&pred, format!("{SENTENCE_HEADER}\nd,O,G,1,0,4,One.,none,0.1,0.1,0.8,neutral,0.1,0.8,0.1,,,,\n")).unwrap();
     let output = stance(&["eval", "--gold", gold.to_str().unwrap(), "--pred", pred.to_str().unwrap()]);
     assert_one_line_error(&output, "gold.csv: line 3: unknown stance label 'pro'");
     assert!(!dir.path().join("eval.csv").exists());

@@ -1,0 +1,121 @@
+//! Mentions of the study's entity (default: Japan) in a sentence. Sentiment toward an entity is
+//! read NewsMTSC-style, as (mention, sentence) through the sentiment model, so the pipeline
+//! first has to know whether, and as what, a sentence names the entity.
+
+use anyhow::{bail, Result};
+
+/// A mention: its byte span in the sentence and its text there (without a possessive 's).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mention<'a> {
+    pub start: usize,
+    pub end: usize,
+    pub text: &'a str,
+}
+
+/// Finds whole-word, case-insensitive occurrences of any alias. A possessive ("Japan's",
+/// "Tokyo’s") counts as a mention of the name; a longer word ("Japanology") does not.
+#[derive(Debug, Clone)]
+pub struct EntityMatcher {
+    /// Aliases as char sequences, longest first, so "Japanese" wins over "Japan".
+    aliases: Vec<Vec<char>>,
+}
+
+impl EntityMatcher {
+    pub fn new(aliases: &[String]) -> Result<Self> {
+        let mut list: Vec<Vec<char>> = aliases.iter().map(|a| a.trim()).filter(|a| !a.is_empty()).map(|a| a.chars().collect()).collect();
+        if list.is_empty() {
+            bail!("the entity needs at least one non-empty alias");
+        }
+        list.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
+        list.dedup();
+        Ok(Self { aliases: list })
+    }
+
+    /// The first mention in `sentence`, if any.
+    pub fn first<'a>(&self, sentence: &'a str) -> Option<Mention<'a>> {
+        self.all(sentence).into_iter().next()
+    }
+
+    /// Every mention in `sentence`, left to right, not overlapping.
+    pub fn all<'a>(&self, sentence: &'a str) -> Vec<Mention<'a>> {
+        let chars: Vec<(usize, char)> = sentence.char_indices().collect();
+        let mut found = Vec::new();
+        let mut i = 0;
+        while i < chars.len() {
+            let starts_word = i == 0 || !is_word_char(chars[i - 1].1);
+            let matched = starts_word.then(|| self.aliases.iter().find(|alias| matches_at(&chars, i, alias))).flatten();
+            match matched {
+                Some(alias) => {
+                    let end_index = i + alias.len();
+                    let end = chars.get(end_index).map_or(sentence.len(), |c| c.0);
+                    found.push(Mention { start: chars[i].0, end, text: &sentence[chars[i].0..end] });
+                    i = end_index;
+                }
+                None => i += 1,
+            }
+        }
+        found
+    }
+}
+
+fn is_word_char(c: char) -> bool {
+    c.is_alphanumeric() || c == '_'
+}
+
+/// Whether `alias` occurs at char `i`, case-insensitively, ending at a word boundary.
+fn matches_at(chars: &[(usize, char)], i: usize, alias: &[char]) -> bool {
+    if i + alias.len() > chars.len() {
+        return false;
+    }
+    let same = chars[i..i + alias.len()].iter().zip(alias).all(|(&(_, c), &a)| c == a || c.to_lowercase().eq(a.to_lowercase()));
+    same && chars.get(i + alias.len()).is_none_or(|&(_, next)| !is_word_char(next))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn japan() -> EntityMatcher {
+        EntityMatcher::new(&["Japan".into(), "Japanese".into(), "Tokyo".into()]).unwrap()
+    }
+
+    #[test]
+    fn mentions_table() {
+        // sentence → the mentions' texts, in order
+        let table: &[(&str, &[&str])] = &[
+            ("Japan is rearming.", &["Japan"]),
+            ("Critics fear Japan's rearmament.", &["Japan"]),
+            ("Critics fear Japan’s rearmament.", &["Japan"]),
+            ("The Japanese government agreed.", &["Japanese"]),
+            ("Tokyo and Beijing traded barbs.", &["Tokyo"]),
+            ("JAPAN REARMS, SAYS PAPER", &["JAPAN"]),
+            ("japan's budget grew.", &["japan"]),
+            ("Tokyo-based analysts and Japan-China ties", &["Tokyo", "Japan"]),
+            ("(Japan)", &["Japan"]),
+            ("Japanology is a field.", &[]),
+            ("Nipponese Tokyoite", &[]),
+            ("Pan-Asian security in Asia", &[]),
+            ("", &[]),
+            ("Japan, Japanese and Tokyo.", &["Japan", "Japanese", "Tokyo"]),
+        ];
+        let matcher = japan();
+        for (sentence, expected) in table {
+            let found: Vec<&str> = matcher.all(sentence).iter().map(|m| m.text).collect();
+            assert_eq!(&found, expected, "{sentence}");
+        }
+    }
+
+    #[test]
+    fn spans_are_byte_offsets_into_the_sentence() {
+        let sentence = "«Élan» in Tokyo’s policy";
+        let m = japan().first(sentence).unwrap();
+        assert_eq!(&sentence[m.start..m.end], "Tokyo");
+        assert_eq!((m.start, m.end), (sentence.find("Tokyo").unwrap(), sentence.find("Tokyo").unwrap() + 5));
+    }
+
+    #[test]
+    fn needs_an_alias() {
+        assert!(EntityMatcher::new(&[" ".into()]).is_err());
+        assert!(EntityMatcher::new(&[]).is_err());
+    }
+}
