@@ -11,7 +11,8 @@ trap 'rm -rf "$work"' EXIT
 for f in seeds/*.txt; do target/release/stance split "$f"; done > "$work/one.txt"
 for _ in $(seq 1 "$copies"); do cat "$work/one.txt"; done > "$work/sentences.txt"
 echo "$(wc -l < "$work/sentences.txt") sentences"
-for labeler in zero-shot trained; do
-    printf '%-10s ' "$labeler"
-    target/release/stance classify --labeler "$labeler" --device "${DEVICE:-auto}" < "$work/sentences.txt" 2>&1 >/dev/null | tail -1
+for options in "--labeler zero-shot" "--labeler trained --sentiment zero-shot" "--labeler trained"; do
+    printf '%-40s ' "$options"
+    # shellcheck disable=SC2086
+    target/release/stance classify $options --device "${DEVICE:-auto}" < "$work/sentences.txt" 2>&1 >/dev/null | tail -1
 done

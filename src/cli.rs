@@ -10,7 +10,7 @@ use crate::pipeline::{self, LabelerKind, ModelSettings, RunSettings};
 use crate::split::{sentence_texts, RuleSplitter};
 use crate::train::{
     cross_validate, hold_out, parse_label_map, predict_labels, read_examples, score, train, AuxTask, DataSpec, Hyper, NewsRows,
-    TrainSettings,
+    TrainSettings, SENTENCE_TARGET,
 };
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
@@ -186,7 +186,7 @@ pub struct TrainingArgs {
     /// Map raw labels to ours, e.g. "0=against,1=favor,2=none" (VAST).
     #[arg(long, value_name = "MAP")]
     pub label_map: Option<String>,
-    /// Target for rows without one [default: the config's target].
+    /// Target for rows without one [default: the config's target; for sentiment, "overall tone"].
     #[arg(long, value_name = "TEXT")]
     pub target: Option<String>,
     /// Epochs [default: 3; 4 with --init].
@@ -263,13 +263,15 @@ pub struct TrainArgs {
     /// the two interleaved): stance or sentiment. Needs --aux-data.
     #[arg(long, value_parser = ["stance", "sentiment"], requires = "aux_data")]
     pub aux_task: Option<String>,
-    /// The second task's training rows (read with the same column options; --holdout applies
-    /// to them too).
+    /// The second task's training rows (read with the same column options).
     #[arg(long, value_name = "FILE", requires = "aux_task")]
     pub aux_data: Option<PathBuf>,
     /// The second task's development rows.
-    #[arg(long, value_name = "FILE", requires = "aux_task", conflicts_with = "holdout")]
+    #[arg(long, value_name = "FILE", requires = "aux_task", conflicts_with = "aux_holdout")]
     pub aux_dev: Option<PathBuf>,
+    /// Hold out this share of the second task's rows as its development set [default: --holdout].
+    #[arg(long, value_name = "SHARE", requires = "aux_task")]
+    pub aux_holdout: Option<f64>,
     #[command(flatten)]
     pub training: TrainingArgs,
 }
@@ -338,7 +340,11 @@ impl TrainingArgs {
             target_col: self.target_col.clone(),
             label_col: self.label_col.clone(),
             label_map: self.label_map.as_deref().map(parse_label_map).transpose()?.unwrap_or_default(),
-            default_target: Some(self.target.clone().unwrap_or(config.target.name.clone())),
+            // Sentence sentiment is asked for with the sentiment model's fixed first segment.
+            default_target: Some(self.target.clone().unwrap_or_else(|| match self.task.as_str() {
+                "sentiment" => SENTENCE_TARGET.to_string(),
+                _ => config.target.name.clone(),
+            })),
             rows: self.rows,
             sentence_target: self.sentence_target.clone(),
         };
@@ -462,7 +468,8 @@ pub fn execute(args: Args) -> Result<()> {
                 }
                 let scratch = PathBuf::new();
                 let aux_args = TrainingArgs { task: task.clone(), max_rows: None, ..a.training.clone() };
-                let aux = aux_args.settings(data, a.aux_dev.as_deref(), a.holdout, scratch.clone(), scratch)?;
+                let holdout = if a.aux_dev.is_some() { None } else { a.aux_holdout.or(a.holdout) };
+                let aux = aux_args.settings(data, a.aux_dev.as_deref(), holdout, scratch.clone(), scratch)?;
                 settings.sources["aux"] = aux.sources.clone();
                 settings.aux = Some(AuxTask { task: aux.task, labels: aux.labels, train: aux.train, dev: aux.dev });
             }

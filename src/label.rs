@@ -160,10 +160,10 @@ pub enum SentimentSource {
     /// The stance model's own sentiment head, read from the stance pass: one pass in all.
     SharedHead,
     /// A separate sentiment cross-encoder, reading ([`SENTENCE_TARGET`], sentence): a second pass.
-    Model(CrossEncoder),
+    Model(Box<CrossEncoder>),
     /// The zero-shot labeler over the base encoder: a second pass, and no sentiment toward
     /// mentions.
-    ZeroShot(ZeroShotLabeler),
+    ZeroShot(Box<ZeroShotLabeler>),
 }
 
 impl SentimentSource {

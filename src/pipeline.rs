@@ -83,13 +83,13 @@ pub fn load_labeler(config: &Config, model: &ModelSettings) -> Result<LoadedLabe
             files.extend(model_files(&model.trained)?);
             let sentiment = if model.sentiment == LabelerKind::ZeroShot {
                 let (labeler, _) = zero_shot()?;
-                SentimentSource::ZeroShot(labeler)
+                SentimentSource::ZeroShot(Box::new(labeler))
             } else if cross.config.heads.contains_key("sentiment") {
                 SentimentSource::SharedHead
             } else {
                 let sentiment = CrossEncoder::load(&model.sentiment_model, &model.model_dir, model.device)?;
                 files.extend(model_files(&model.sentiment_model)?);
-                SentimentSource::Model(sentiment)
+                SentimentSource::Model(Box::new(sentiment))
             };
             let source = sentiment.name();
             (Box::new(CrossEncoderLabeler::new(cross, sentiment, config.labeler.batch_size)?), source, files)
