@@ -6,7 +6,7 @@ use crate::encoder::{default_model_dir, parse_device};
 use crate::eval;
 use crate::model::CrossEncoder;
 use crate::output::write_atomic;
-use crate::pipeline::{self, LabelerKind, ModelSettings, RunSettings};
+use crate::pipeline::{self, LabelerKind, ModelSettings, RunSettings, SentimentKind};
 use crate::split::{sentence_texts, RuleSplitter};
 use crate::train::{
     cross_validate, hold_out, parse_label_map, predict_labels, read_examples, score, train, AuxTask, DataSpec, Hyper, NewsRows,
@@ -84,11 +84,9 @@ pub struct ModelArgs {
     /// descriptions (the baseline).
     #[arg(long, value_enum, default_value = "trained")]
     pub labeler: LabelerKind,
-    /// Where sentence sentiment comes from with --labeler trained: the trained sentiment model
-    /// (which also gives sentiment toward the entity's mentions), or zero-shot (the baseline;
-    /// no sentiment toward mentions).
+    /// Where sentence sentiment comes from with --labeler trained.
     #[arg(long, value_enum, default_value = "trained")]
-    pub sentiment: LabelerKind,
+    pub sentiment: SentimentKind,
     /// The trained model's folder, for --labeler trained.
     /// [default: $STANCE_MODEL, else models/stance-minilm-vast here or beside the program]
     #[arg(long, value_name = "DIR")]

@@ -35,12 +35,23 @@ pub enum LabelerKind {
     ZeroShot,
 }
 
+/// Where sentence sentiment comes from with the trained labeler.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum SentimentKind {
+    /// The stance model's own sentiment head when it has one, else the sentiment model
+    /// (--sentiment-model); either also gives the sentiment toward the entity's mentions.
+    Trained,
+    /// The zero-shot labeler (the baseline); no sentiment toward mentions.
+    ZeroShot,
+}
+
 /// What is needed to build a labeler.
 #[derive(Debug, Clone)]
 pub struct ModelSettings {
     pub labeler: LabelerKind,
     /// Sentence sentiment with the trained labeler: the sentiment model, or zero-shot.
-    pub sentiment: LabelerKind,
+    pub sentiment: SentimentKind,
     /// The base encoder's folder.
     pub model_dir: PathBuf,
     /// The trained model's folder (for `LabelerKind::Trained`).
@@ -81,7 +92,7 @@ pub fn load_labeler(config: &Config, model: &ModelSettings) -> Result<LoadedLabe
             let cross = CrossEncoder::load(&model.trained, &model.model_dir, model.device)?;
             let mut files = cross.base_files.clone();
             files.extend(model_files(&model.trained)?);
-            let sentiment = if model.sentiment == LabelerKind::ZeroShot {
+            let sentiment = if model.sentiment == SentimentKind::ZeroShot {
                 let (labeler, _) = zero_shot()?;
                 SentimentSource::ZeroShot(Box::new(labeler))
             } else if cross.config.heads.contains_key("sentiment") {

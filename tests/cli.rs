@@ -234,6 +234,9 @@ fn the_shipped_sentiment_model_labels_unmistakable_sentences_and_mentions() {
     for ((text, sentiment, toward), row) in table.iter().zip(&rows) {
         assert_eq!((row.2.as_str(), row.3.as_str()), (*sentiment, *toward), "{text}");
     }
+    // The zero-shot baseline cannot read sentiment toward a mention: those cells stay empty.
+    let rows = classify_rows_with_target(&stance_with_stdin(&["classify", "--sentiment", "zero-shot"], &input));
+    assert!(rows.iter().all(|r| r.3.is_empty()), "{rows:?}");
 }
 
 #[test]
