@@ -3,7 +3,7 @@
 
 use crate::config::{Config, SENTIMENT_LABELS, STANCE_LABELS};
 use crate::encoder::{default_model_dir, parse_device};
-use crate::eval;
+use crate::eval::{self, Metrics};
 use crate::model::CrossEncoder;
 use crate::output::write_atomic;
 use crate::pipeline::{self, LabelerKind, ModelSettings, RunSettings, SentimentKind};
@@ -515,28 +515,11 @@ pub fn execute(args: Args) -> Result<()> {
                 let adapted_metrics = score(&settings.task, &settings.labels, &settings.train, &adapted);
                 let baseline_metrics = score(&settings.task, &settings.labels, &settings.train, &baseline);
                 let out = a.out.clone().unwrap_or_else(|| data.with_file_name(format!("cv{k}-{}.csv", settings.task)));
-                let mut csv = csv::Writer::from_writer(Vec::new());
-                csv.write_record(["model", "metric", "label", "value"])?;
-                for (name, m) in [("unadapted", &baseline_metrics), ("adapted", &adapted_metrics)] {
-                    for (k, c) in m.per_class.iter().enumerate() {
-                        csv.write_record([name, "f1", m.labels[k], &format!("{:.4}", c.2)])?;
-                    }
-                    for (metric, value) in [("macro_f1", m.macro_f1), ("f_avg", m.f_avg), ("accuracy", m.accuracy), ("kappa", m.kappa)] {
-                        csv.write_record([name, metric, "", &format!("{value:.4}")])?;
-                    }
-                }
-                write_atomic(&out, &csv.into_inner()?)?;
+                let scored = [("unadapted", &baseline_metrics), ("adapted (out-of-fold)", &adapted_metrics)];
+                write_atomic(&out, &metrics_csv(&[("unadapted", &baseline_metrics), ("adapted", &adapted_metrics)])?)?;
                 println!("{k}-fold cross-validation on {} rows of {}", settings.train.len(), data.display());
-                for (name, m) in [("unadapted", &baseline_metrics), ("adapted (out-of-fold)", &adapted_metrics)] {
-                    let f1: Vec<String> = m.per_class.iter().zip(m.labels).map(|(c, l)| format!("{l} {:.3}", c.2)).collect();
-                    println!(
-                        "  {name:<22} macro-F1 {:.3}  F_avg {:.3}  accuracy {:.3}  kappa {:.3}  ({})",
-                        m.macro_f1,
-                        m.f_avg,
-                        m.accuracy,
-                        m.kappa,
-                        f1.join(", ")
-                    );
+                for (name, m) in scored {
+                    println!("  {name:<22} {}", metrics_line(m));
                 }
                 println!("metrics written to {}", out.display());
             }
@@ -559,29 +542,34 @@ pub fn execute(args: Args) -> Result<()> {
                 };
                 let m = score(&settings.task, &settings.labels, &settings.train, &predicted);
                 let out = a.out.clone().unwrap_or_else(|| data.with_file_name(format!("scores-{}.csv", settings.task)));
-                let mut csv = csv::Writer::from_writer(Vec::new());
-                csv.write_record(["model", "metric", "label", "value"])?;
-                for (k, c) in m.per_class.iter().enumerate() {
-                    csv.write_record([name.as_str(), "f1", m.labels[k], &format!("{:.4}", c.2)])?;
-                }
-                for (metric, value) in [("macro_f1", m.macro_f1), ("f_avg", m.f_avg), ("accuracy", m.accuracy), ("kappa", m.kappa)] {
-                    csv.write_record([name.as_str(), metric, "", &format!("{value:.4}")])?;
-                }
-                write_atomic(&out, &csv.into_inner()?)?;
-                let f1: Vec<String> = m.per_class.iter().zip(m.labels).map(|(c, l)| format!("{l} {:.3}", c.2)).collect();
+                write_atomic(&out, &metrics_csv(&[(name.as_str(), &m)])?)?;
                 println!("{} on {} rows of {}", settings.task, settings.train.len(), data.display());
-                println!(
-                    "  {name}: macro-F1 {:.3}  F_avg {:.3}  accuracy {:.3}  kappa {:.3}  ({})",
-                    m.macro_f1,
-                    m.f_avg,
-                    m.accuracy,
-                    m.kappa,
-                    f1.join(", ")
-                );
+                println!("  {name}: {}", metrics_line(&m));
                 println!("metrics written to {}", out.display());
             }
             _ => anyhow::bail!("eval needs --gold and --pred, or --data FILE (with --cv K to cross-validate adaptation)"),
         },
     }
     Ok(())
+}
+
+/// Per-model metrics as CSV: model,metric,label,value (per-class F1, then the summary figures).
+fn metrics_csv(scored: &[(&str, &Metrics)]) -> Result<Vec<u8>> {
+    let mut csv = csv::Writer::from_writer(Vec::new());
+    csv.write_record(["model", "metric", "label", "value"])?;
+    for &(name, m) in scored {
+        for (k, c) in m.per_class.iter().enumerate() {
+            csv.write_record([name, "f1", m.labels[k], &format!("{:.4}", c.2)])?;
+        }
+        for (metric, value) in [("macro_f1", m.macro_f1), ("f_avg", m.f_avg), ("accuracy", m.accuracy), ("kappa", m.kappa)] {
+            csv.write_record([name, metric, "", &format!("{value:.4}")])?;
+        }
+    }
+    Ok(csv.into_inner()?)
+}
+
+/// One line of summary figures and per-class F1.
+fn metrics_line(m: &Metrics) -> String {
+    let f1: Vec<String> = m.per_class.iter().zip(m.labels).map(|(c, l)| format!("{l} {:.3}", c.2)).collect();
+    format!("macro-F1 {:.3}  F_avg {:.3}  accuracy {:.3}  kappa {:.3}  ({})", m.macro_f1, m.f_avg, m.accuracy, m.kappa, f1.join(", "))
 }

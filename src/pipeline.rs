@@ -323,7 +323,7 @@ pub fn read_classify_csv(path: &Path) -> Result<Vec<ClassifyItem>> {
 /// which wins over the configured target.
 pub fn classify(items: &[ClassifyItem], target_override: Option<&str>, config: &Config, model: &ModelSettings) -> Result<Vec<u8>> {
     let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(report::CLASSIFY_COLUMNS)?;
+    w.write_record(report::classify_columns())?;
     if items.is_empty() {
         return Ok(w.into_inner()?);
     }

@@ -7,15 +7,8 @@ use crate::config::{SENTIMENT_LABELS, STANCE_LABELS};
 use crate::label::Probs;
 use anyhow::Result;
 
-/// The columns of `sentences.csv`, in order.
-pub const SENTENCE_COLUMNS: [&str; 19] = [
-    "doc_id",
-    "outlet",
-    "group",
-    "sentence_id",
-    "start",
-    "end",
-    "text",
+/// The label and probability columns of `sentences.csv` and of `stance classify` output.
+pub const LABEL_COLUMNS: [&str; 12] = [
     "stance",
     "p_favor",
     "p_against",
@@ -30,22 +23,15 @@ pub const SENTENCE_COLUMNS: [&str; 19] = [
     "p_target_negative",
 ];
 
+/// The columns of `sentences.csv`, in order.
+pub fn sentence_columns() -> Vec<&'static str> {
+    ["doc_id", "outlet", "group", "sentence_id", "start", "end", "text"].into_iter().chain(LABEL_COLUMNS).collect()
+}
+
 /// The columns of `stance classify` output, in order.
-pub const CLASSIFY_COLUMNS: [&str; 13] = [
-    "text",
-    "stance",
-    "p_favor",
-    "p_against",
-    "p_none",
-    "sentiment",
-    "p_positive",
-    "p_neutral",
-    "p_negative",
-    "target_sentiment",
-    "p_target_positive",
-    "p_target_neutral",
-    "p_target_negative",
-];
+pub fn classify_columns() -> Vec<&'static str> {
+    std::iter::once("text").chain(LABEL_COLUMNS).collect()
+}
 
 /// One labelled sentence of a document.
 #[derive(Debug, Clone)]
@@ -99,7 +85,7 @@ pub fn label_cells(p: &Probs) -> Vec<String> {
 
 pub fn sentences_csv(rows: &[SentenceRow]) -> Result<Vec<u8>> {
     let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(SENTENCE_COLUMNS)?;
+    w.write_record(sentence_columns())?;
     for r in rows {
         let mut record = vec![
             r.doc_id.to_string(),
