@@ -168,8 +168,7 @@ fn profile(level: &'static str, key: &str, n_documents: usize, sentences: &[&Lab
     let mut target_sentiment_counts = [0; 3];
     let mut toward = Vec::new();
     for p in sentences.iter().filter_map(|s| s.probs.target_sentiment) {
-        let best = (0..3).fold(0, |best, k| if p[k] > p[best] { k } else { best });
-        target_sentiment_counts[best] += 1;
+        target_sentiment_counts[crate::label::argmax(&p)] += 1;
         toward.push(p[0] as f64 - p[2] as f64);
     }
     Profile {

@@ -168,9 +168,7 @@ impl Config {
         {
             bail!("{origin}: [labeler] needs batch_size ≥ 1, max_tokens ≥ 8, temperature > 0 and margins ≥ 0");
         }
-        if self.entity.aliases.iter().all(|a| a.trim().is_empty()) {
-            bail!("{origin}: [entity] aliases needs at least one word");
-        }
+        crate::entity::EntityMatcher::new(&self.entity.aliases).map_err(|e| anyhow::anyhow!("{origin}: [entity] {e}"))?;
         if self.aggregate.bootstrap_resamples == 0 {
             bail!("{origin}: [aggregate] bootstrap_resamples must be ≥ 1");
         }

@@ -24,37 +24,42 @@ impl EntityMatcher {
     pub fn new(aliases: &[String]) -> Result<Self> {
         let mut list: Vec<Vec<char>> = aliases.iter().map(|a| a.trim()).filter(|a| !a.is_empty()).map(|a| a.chars().collect()).collect();
         if list.is_empty() {
-            bail!("the entity needs at least one non-empty alias");
+            bail!("aliases needs at least one word");
         }
         list.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
         list.dedup();
         Ok(Self { aliases: list })
     }
 
-    /// The first mention in `sentence`, if any.
+    /// The first mention in `sentence`, if any (the scan stops there).
     pub fn first<'a>(&self, sentence: &'a str) -> Option<Mention<'a>> {
-        self.all(sentence).into_iter().next()
+        self.mentions(sentence).next()
     }
 
     /// Every mention in `sentence`, left to right, not overlapping.
     pub fn all<'a>(&self, sentence: &'a str) -> Vec<Mention<'a>> {
+        self.mentions(sentence).collect()
+    }
+
+    fn mentions<'a, 's>(&'s self, sentence: &'a str) -> impl Iterator<Item = Mention<'a>> + 's
+    where
+        'a: 's,
+    {
         let chars: Vec<(usize, char)> = sentence.char_indices().collect();
-        let mut found = Vec::new();
         let mut i = 0;
-        while i < chars.len() {
-            let starts_word = i == 0 || !is_word_char(chars[i - 1].1);
-            let matched = starts_word.then(|| self.aliases.iter().find(|alias| matches_at(&chars, i, alias))).flatten();
-            match matched {
-                Some(alias) => {
-                    let end_index = i + alias.len();
+        std::iter::from_fn(move || {
+            while i < chars.len() {
+                let starts_word = i == 0 || !is_word_char(chars[i - 1].1);
+                if let Some(alias) = starts_word.then(|| self.aliases.iter().find(|alias| matches_at(&chars, i, alias))).flatten() {
+                    let (start, end_index) = (chars[i].0, i + alias.len());
                     let end = chars.get(end_index).map_or(sentence.len(), |c| c.0);
-                    found.push(Mention { start: chars[i].0, end, text: &sentence[chars[i].0..end] });
                     i = end_index;
+                    return Some(Mention { start, end, text: &sentence[start..end] });
                 }
-                None => i += 1,
+                i += 1;
             }
-        }
-        found
+            None
+        })
     }
 }
 

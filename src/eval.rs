@@ -32,7 +32,7 @@ pub struct PredRow {
 
 /// Whitespace collapsed, curly quotes straightened.
 pub fn normalise(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ").replace(['‘', '’', '‚', '′'], "'").replace(['“', '”', '„', '″'], "\"")
+    crate::split::collapse_whitespace(text).replace(['‘', '’', '‚', '′'], "'").replace(['“', '”', '„', '″'], "\"")
 }
 
 fn parse_label(labels: &[&str; 3], value: &str, what: &str, origin: &str, line: u64) -> Result<usize> {

@@ -29,7 +29,8 @@ pub struct Probs {
     pub target_sentiment: Option<[f32; 3]>,
 }
 
-fn argmax(p: &[f32; 3]) -> usize {
+/// The index of the most probable label.
+pub fn argmax(p: &[f32; 3]) -> usize {
     // Ties go to the earlier label; with continuous scores they practically never happen.
     (0..3).fold(0, |best, i| if p[i] > p[best] { i } else { best })
 }
@@ -201,10 +202,6 @@ impl CrossEncoderLabeler {
         }
         Ok(Self { model, sentiment, batch_size })
     }
-
-    pub fn sentiment_source(&self) -> &SentimentSource {
-        &self.sentiment
-    }
 }
 
 fn triple(p: &[f32]) -> [f32; 3] {
@@ -243,8 +240,8 @@ impl Labeler for CrossEncoderLabeler {
             }
         };
         // Sentiment toward the entity: one more (short) pass over the sentences that mention it.
-        let mentioned: Vec<usize> = (0..items.len()).filter(|&i| items[i].mention.is_some()).collect();
-        let mention_pairs: Vec<(&str, &str)> = mentioned.iter().map(|&i| (items[i].mention.unwrap_or_default(), items[i].text)).collect();
+        let (mentioned, mention_pairs): (Vec<usize>, Vec<(&str, &str)>) =
+            items.iter().enumerate().filter_map(|(i, item)| item.mention.map(|m| (i, (m, item.text)))).unzip();
         let toward = match &self.sentiment {
             _ if mention_pairs.is_empty() => Vec::new(),
             SentimentSource::SharedHead => self.model.predict("sentiment", &mention_pairs, self.batch_size, &mut |_| {})?,

@@ -57,6 +57,15 @@ pub struct CrossEncoder {
     hidden: i64,
 }
 
+/// The width of the heads' input for a pooling: one hidden vector, or two (target and text).
+fn pooled_width(pooling: &str, hidden: i64) -> Result<i64> {
+    match pooling {
+        "mean" => Ok(hidden),
+        "segments" => Ok(2 * hidden),
+        other => bail!("unknown pooling '{other}' (expected mean or segments)"),
+    }
+}
+
 impl CrossEncoder {
     /// The base encoder with freshly initialised heads (seeded by `seed`); `pooling` is "mean"
     /// or "segments" (see [`ModelConfig::pooling`]).
@@ -114,11 +123,7 @@ impl CrossEncoder {
         let mut vs = nn::VarStore::new(device);
         let bert = BertModel::<BertEmbeddings>::new_with_optional_pooler(vs.root(), &bert_config, false);
         let hidden = bert_config.hidden_size;
-        let width = match config.pooling.as_str() {
-            "mean" => hidden,
-            "segments" => 2 * hidden,
-            other => bail!("unknown pooling '{other}' (expected mean or segments)"),
-        };
+        let width = pooled_width(&config.pooling, hidden)?;
         let heads = config
             .heads
             .iter()
@@ -166,10 +171,7 @@ impl CrossEncoder {
     /// Adds a freshly initialised head (seeded by `seed`) for another task.
     pub fn add_head(&mut self, name: &str, labels: &[String], seed: i64) {
         tch::manual_seed(seed);
-        let width = match self.config.pooling.as_str() {
-            "mean" => self.hidden,
-            _ => 2 * self.hidden,
-        };
+        let width = pooled_width(&self.config.pooling, self.hidden).expect("pooling checked when the model was built");
         let head = nn::linear(self.vs.root() / "head" / name, width, labels.len() as i64, Default::default());
         self.heads.insert(name.to_string(), head);
         self.config.heads.insert(name.to_string(), labels.to_vec());

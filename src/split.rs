@@ -445,10 +445,16 @@ fn last_word(before: &str) -> &str {
     word
 }
 
+/// `text` with every whitespace run (line breaks included) collapsed to one space and the ends
+/// trimmed.
+pub fn collapse_whitespace(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 /// The sentences of `text` as strings, with internal whitespace runs collapsed to one space
 /// (for printing one sentence per line).
 pub fn sentence_texts(splitter: &dyn SentenceSplitter, text: &str) -> Vec<String> {
-    splitter.split(text).into_iter().map(|s| text[s].split_whitespace().collect::<Vec<_>>().join(" ")).collect()
+    splitter.split(text).into_iter().map(|s| collapse_whitespace(&text[s])).collect()
 }
 
 #[cfg(test)]

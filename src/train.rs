@@ -9,6 +9,7 @@
 use crate::eval::{metrics, Metrics};
 use crate::model::CrossEncoder;
 use crate::output::write_atomic;
+use crate::split::collapse_whitespace;
 use crate::table::{field, CsvFile};
 use anyhow::{anyhow, bail, Context, Result};
 use rand::seq::SliceRandom;
@@ -137,7 +138,7 @@ fn read_csv(path: &Path, spec: &DataSpec, labels: &[&str], task: &str) -> Result
             target_index.map(|k| field(&record, k)).filter(|t| !t.is_empty()).map(String::from).or_else(|| spec.default_target.clone());
         let target = target.with_context(|| format!("{origin}: line {line}: no target (add a target column or pass --target)"))?;
         let label = resolve_label(spec, labels, field(&record, required[1]), &origin, line)?;
-        out.push(Example { text: text.split_whitespace().collect::<Vec<_>>().join(" "), target, label });
+        out.push(Example { text: collapse_whitespace(text), target, label });
     }
     Ok(out)
 }
@@ -176,7 +177,7 @@ fn read_jsonl(path: &Path, spec: &DataSpec, labels: &[&str], task: &str) -> Resu
             .or_else(|| spec.default_target.clone())
             .with_context(|| format!("{origin}: line {line_no}: no target (add a target field or pass --target)"))?;
         let label = resolve_label(spec, labels, &raw_label, &origin, line_no)?;
-        out.push(Example { text: text.split_whitespace().collect::<Vec<_>>().join(" "), target, label });
+        out.push(Example { text: collapse_whitespace(&text), target, label });
     }
     Ok(out)
 }
@@ -194,7 +195,7 @@ fn newsmtsc_rows(
     }
     let text = object["sentence_normalized"].as_str().filter(|t| !t.trim().is_empty());
     let text = text.with_context(|| format!("{origin}: line {line}: empty 'sentence_normalized'"))?;
-    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let text = collapse_whitespace(text);
     let targets = object["targets"].as_array().filter(|t| !t.is_empty());
     let targets = targets.with_context(|| format!("{origin}: line {line}: 'targets' is not a non-empty list"))?;
     let mut rows = Vec::new();
