@@ -34,7 +34,7 @@ def classify(binary, rows, header):
         w.writerows(rows)
         path = f.name
     try:
-        out = subprocess.run([binary, "classify", "--input", path], check=True, capture_output=True, text=True).stdout
+        out = subprocess.run([binary, "classify", "--labeler", "zero-shot", "--input", path], check=True, capture_output=True, text=True).stdout
     finally:
         os.unlink(path)
     return list(csv.DictReader(out.splitlines()))
@@ -68,7 +68,7 @@ def main():
     rng.shuffle(vast)
     vast = vast[: a.n]
     names = {"0": "against", "1": "favor", "2": "none"}
-    out = classify(a.stance, [[" ".join(r["post"].split()), r["new_topic"]] for r in vast], ["text", "target"])
+    out = classify(a.stance, [[" ".join(r["post"].split()), r["topic_str"]] for r in vast], ["text", "target"])
     sweep("stance, VAST train sample", [names[r["label"]] for r in vast], out, "p_favor", "p_against", ["favor", "against", "none"], a.temperature)
 
     mtsc = [json.loads(l) for l in open(os.path.join(a.datasets, "newsmtsc/train.jsonl"))]

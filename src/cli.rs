@@ -175,7 +175,7 @@ pub struct TrainingArgs {
     /// Text column(s), comma-separated candidates [default: text, sentence, post, Tweet].
     #[arg(long, value_name = "NAMES")]
     pub text_col: Option<String>,
-    /// Target column(s) [default: target, new_topic, topic, Target].
+    /// Target column(s) [default: target, topic_str, topic, Target].
     #[arg(long, value_name = "NAMES")]
     pub target_col: Option<String>,
     /// Label column(s) [default: the task's name, label, stance, Stance].
@@ -202,9 +202,10 @@ pub struct TrainingArgs {
     /// Word pieces per (target, text) pair [default: 128].
     #[arg(long)]
     pub max_tokens: Option<usize>,
-    /// How a new model pools token states: segments (target and text apart, then joined) or
+    /// How a new model pools token states: segments (target and text apart, then joined),
+    /// interact (those two, their distance and product: relatedness is visible to the head) or
     /// mean (over the whole pair).
-    #[arg(long, default_value = "segments", value_parser = ["segments", "mean"])]
+    #[arg(long, default_value = "segments", value_parser = ["segments", "interact", "mean"])]
     pub pooling: String,
     /// Seed of initialisation, shuffling and dropout [default: 13].
     #[arg(long)]

@@ -30,8 +30,10 @@ pub struct ModelConfig {
     pub max_tokens: usize,
     /// Per head (task), its labels in output order.
     pub heads: BTreeMap<String, Vec<String>>,
-    /// How token states become the heads' input: "mean" (over the whole pair) or "segments"
-    /// (the mean over the target's tokens next to the mean over the text's tokens).
+    /// How token states become the heads' input: "mean" (over the whole pair), "segments"
+    /// (the mean over the target's tokens next to the mean over the text's tokens) or "interact"
+    /// (those two means t and x, then |t − x| and t ∗ x, as in Sentence-BERT's NLI classifier,
+    /// so that a linear head sees how closely the text relates to the target).
     #[serde(default = "default_pooling")]
     pub pooling: String,
 }
@@ -57,18 +59,37 @@ pub struct CrossEncoder {
     hidden: i64,
 }
 
-/// The width of the heads' input for a pooling: one hidden vector, or two (target and text).
+/// The width of the heads' input for a pooling: one hidden vector, two (target and text), or
+/// four (those two, their distance and their product).
 fn pooled_width(pooling: &str, hidden: i64) -> Result<i64> {
     match pooling {
         "mean" => Ok(hidden),
         "segments" => Ok(2 * hidden),
-        other => bail!("unknown pooling '{other}' (expected mean or segments)"),
+        "interact" => Ok(4 * hidden),
+        other => bail!("unknown pooling '{other}' (expected mean, segments or interact)"),
+    }
+}
+
+/// The heads' input from token states `[batch, tokens, hidden]`: see [`ModelConfig::pooling`].
+/// Target tokens are segment 0 (with [CLS] and the first [SEP]), text tokens segment 1.
+fn pool(pooling: &str, states: &Tensor, mask: &Tensor, types: &Tensor) -> Tensor {
+    if pooling == "mean" {
+        return mean_pool(states, mask);
+    }
+    let text_mask = mask * types;
+    let target_mask = mask - &text_mask;
+    let (target, text) = (mean_pool(states, &target_mask), mean_pool(states, &text_mask));
+    if pooling == "interact" {
+        let (distance, product) = ((&target - &text).abs(), &target * &text);
+        Tensor::cat(&[target, text, distance, product], 1)
+    } else {
+        Tensor::cat(&[target, text], 1)
     }
 }
 
 impl CrossEncoder {
-    /// The base encoder with freshly initialised heads (seeded by `seed`); `pooling` is "mean"
-    /// or "segments" (see [`ModelConfig::pooling`]).
+    /// The base encoder with freshly initialised heads (seeded by `seed`); `pooling` is "mean",
+    /// "segments" or "interact" (see [`ModelConfig::pooling`]).
     pub fn fresh(
         base_dir: &Path,
         heads: BTreeMap<String, Vec<String>>,
@@ -230,16 +251,7 @@ impl CrossEncoder {
                 .bert
                 .forward_t(Some(&batch.ids), Some(&batch.mask), Some(&batch.types), None, None, None, None, train)
                 .map_err(|e| anyhow!("encoder forward pass failed: {e}"))?;
-            let mean_over = |mask: &Tensor| mean_pool(&out.hidden_state, mask);
-            let pooled = match self.config.pooling.as_str() {
-                // Target tokens are segment 0 (with [CLS] and the first [SEP]), text tokens segment 1.
-                "segments" => {
-                    let text = &batch.mask * &batch.types;
-                    let target = &batch.mask - &text;
-                    Tensor::cat(&[mean_over(&target), mean_over(&text)], 1)
-                }
-                _ => mean_over(&batch.mask),
-            };
+            let pooled = pool(&self.config.pooling, &out.hidden_state, &batch.mask, &batch.types);
             let pooled = pooled.dropout(0.1, train);
             Ok(self.heads.iter().map(|(name, head)| (name.clone(), head.forward(&pooled))).collect())
         }))
@@ -284,5 +296,30 @@ impl CrossEncoder {
 
     pub fn hidden_size(&self) -> i64 {
         self.hidden
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pooling_tables() {
+        // One pair of four tokens: two target tokens (segment 0), two text tokens, then padding.
+        let states = Tensor::from_slice(&[1.0f32, 2.0, 3.0, 4.0, 5.0, -2.0, 7.0, 0.0, 100.0, 100.0]).view([1, 5, 2]);
+        let mask = Tensor::from_slice(&[1i64, 1, 1, 1, 0]).view([1, 5]);
+        let types = Tensor::from_slice(&[0i64, 0, 1, 1, 1]).view([1, 5]);
+        // target mean (2, 3), text mean (6, -1)
+        let table: [(&str, Vec<f32>); 3] = [
+            ("mean", vec![4.0, 1.0]),
+            ("segments", vec![2.0, 3.0, 6.0, -1.0]),
+            ("interact", vec![2.0, 3.0, 6.0, -1.0, 4.0, 4.0, 12.0, -3.0]),
+        ];
+        for (pooling, expected) in table {
+            let pooled = pool(pooling, &states, &mask, &types);
+            assert_eq!(pooled.size(), [1, pooled_width(pooling, 2).unwrap()], "{pooling}");
+            assert_eq!(Vec::<f32>::try_from(pooled.view([-1])).unwrap(), expected, "{pooling}");
+        }
+        assert!(pooled_width("max", 2).is_err());
     }
 }

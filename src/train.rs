@@ -36,7 +36,7 @@ pub struct DataSpec {
     /// Text column (comma-separated candidates allowed: "post,Tweet"); default: the first of
     /// text, sentence, post, Tweet.
     pub text_col: Option<String>,
-    /// Target column; default: the first of target, new_topic, topic, Target. Rows without one
+    /// Target column; default: the first of target, topic_str, topic, Target. Rows without one
     /// take `default_target`.
     pub target_col: Option<String>,
     /// Label column; default: the first of label, stance, Stance (or the task's name).
@@ -69,7 +69,10 @@ pub const SENTENCE_TARGET: &str = "overall tone";
 const NEWSMTSC_POLARITY: [(&str, &str); 3] = [("2", "negative"), ("4", "neutral"), ("6", "positive")];
 
 const TEXT_COLUMNS: [&str; 4] = ["text", "sentence", "post", "Tweet"];
-const TARGET_COLUMNS: [&str; 4] = ["target", "new_topic", "topic", "Target"];
+/// VAST's `topic_str` and not `new_topic`: on its synthetic neutral rows (type 4) only
+/// `topic_str` holds the unrelated topic the `none` label is about, while `new_topic` keeps the
+/// post's own topic; VAST dev's `Target` is `topic_str` too.
+const TARGET_COLUMNS: [&str; 4] = ["target", "topic_str", "topic", "Target"];
 const LABEL_COLUMNS: [&str; 3] = ["label", "stance", "Stance"];
 
 /// Parses "0=against,1=favor,2=none".
@@ -248,7 +251,8 @@ pub struct Hyper {
     pub max_grad_norm: f64,
     pub max_tokens: usize,
     pub seed: u64,
-    /// Pooling of a new model: "segments" (target and text apart) or "mean" (whole pair).
+    /// Pooling of a new model: "segments" (target and text apart), "interact" (those two, their
+    /// distance and product) or "mean" (whole pair).
     pub pooling: String,
     /// Train the head only, leaving the encoder as it is (a head added to a trained model).
     #[serde(default)]
@@ -824,7 +828,7 @@ mod tests {
     fn reads_csv_and_jsonl_with_mapped_columns_and_labels() {
         let dir = tempfile::tempdir().unwrap();
         let csv = dir.path().join("vast.csv");
-        std::fs::write(&csv, "post,new_topic,label\nGreat plan.,plan,1\nBad plan.,plan,0\n").unwrap();
+        std::fs::write(&csv, "post,new_topic,topic_str,label\nGreat plan.,the plan,plan,1\nBad plan.,the plan,plan,0\n").unwrap();
         let spec = DataSpec { label_map: parse_label_map("0=against,1=favor,2=none").unwrap(), ..Default::default() };
         let labels = ["favor", "against", "none"];
         let rows = read_examples(&csv, &spec, &labels, "stance").unwrap();

@@ -314,9 +314,13 @@ fn the_shipped_stance_model_labels_unmistakable_sentences_for_two_targets() {
          \"Nuclear power is a dangerous, reckless gamble; every reactor should be shut down.\",nuclear power\n",
     )
     .unwrap();
-    let output = stance(&["classify", "--labeler", "trained", "--input", input.to_str().unwrap()]);
-    let labels: Vec<String> = classify_rows(&output).into_iter().map(|r| r.1).collect();
-    assert_eq!(labels, ["favor", "against", "favor", "against"]);
+    // The default model, then the v2 model trained on VAST read through `topic_str`.
+    for model in [None, Some("models/stance-minilm-vast-v2")] {
+        let mut args = vec!["classify", "--labeler", "trained", "--sentiment", "zero-shot", "--input", input.to_str().unwrap()];
+        args.extend(model.iter().flat_map(|m| ["--model", *m]));
+        let labels: Vec<String> = classify_rows(&stance(&args)).into_iter().map(|r| r.1).collect();
+        assert_eq!(labels, ["favor", "against", "favor", "against"], "{model:?}");
+    }
 }
 
 #[test]
