@@ -4,7 +4,7 @@
 use crate::config::{Config, SENTIMENT_LABELS, STANCE_LABELS};
 use crate::encoder::{default_model_dir, parse_device};
 use crate::eval::{self, Metrics};
-use crate::model::CrossEncoder;
+use crate::model::{CrossEncoder, Pooling};
 use crate::output::write_atomic;
 use crate::pipeline::{self, LabelerKind, ModelSettings, RunSettings, SentimentKind};
 use crate::split::{sentence_texts, RuleSplitter};
@@ -205,8 +205,8 @@ pub struct TrainingArgs {
     /// How a new model pools token states: segments (target and text apart, then joined),
     /// interact (those two, their distance and product: relatedness is visible to the head) or
     /// mean (over the whole pair).
-    #[arg(long, default_value = "segments", value_parser = ["segments", "interact", "mean"])]
-    pub pooling: String,
+    #[arg(long, value_enum, default_value = "segments")]
+    pub pooling: Pooling,
     /// Seed of initialisation, shuffling and dropout [default: 13].
     #[arg(long)]
     pub seed: Option<u64>,
@@ -296,20 +296,21 @@ impl ModelArgs {
             labeler: self.labeler,
             sentiment: self.sentiment,
             model_dir: self.model_dir.clone().unwrap_or_else(default_model_dir),
-            trained: self.model.clone().unwrap_or_else(|| shipped_model("STANCE_MODEL", "models/stance-minilm-vast")),
-            sentiment_model: self
-                .sentiment_model
-                .clone()
-                .unwrap_or_else(|| shipped_model("STANCE_SENTIMENT_MODEL", "models/sentiment-minilm-newsmtsc")),
+            trained: self.model.clone().unwrap_or_else(|| shipped_model("stance")),
+            sentiment_model: self.sentiment_model.clone().unwrap_or_else(|| shipped_model("sentiment")),
             device: parse_device(&self.device)?,
         };
         Ok((config, origin, model))
     }
 }
 
-/// Where a shipped model is when no option names it: `$VAR`, else `name` here or beside the
-/// program.
-fn shipped_model(var: &str, name: &str) -> PathBuf {
+/// Where the shipped model of `task` (stance or sentiment) is when no option names it:
+/// `$STANCE_MODEL` / `$STANCE_SENTIMENT_MODEL`, else its folder here or beside the program.
+fn shipped_model(task: &str) -> PathBuf {
+    let (var, name) = match task {
+        "sentiment" => ("STANCE_SENTIMENT_MODEL", "models/sentiment-minilm-newsmtsc"),
+        _ => ("STANCE_MODEL", "models/stance-minilm-vast"),
+    };
     if let Some(dir) = std::env::var_os(var) {
         return dir.into();
     }
@@ -365,7 +366,7 @@ impl TrainingArgs {
             head_lr: self.head_lr.unwrap_or(if adapting { 1e-4 } else { defaults.head_lr }),
             max_tokens: self.max_tokens.unwrap_or(defaults.max_tokens),
             seed: self.seed.unwrap_or(defaults.seed),
-            pooling: self.pooling.clone(),
+            pooling: self.pooling,
             freeze_encoder: self.freeze_encoder,
             ..defaults
         };
@@ -484,8 +485,7 @@ pub fn execute(args: Args) -> Result<()> {
                     a.dev.len()
                 )),
                 settings.hyper.epochs,
-                settings.train.len().div_ceil(settings.hyper.batch_size)
-                    + settings.aux.as_ref().map_or(0, |a| a.train.len().div_ceil(settings.hyper.batch_size)),
+                settings.steps_per_epoch(),
                 settings.device,
                 tch::get_num_threads()
             );
@@ -534,10 +534,7 @@ pub fn execute(args: Args) -> Result<()> {
                     let texts: Vec<&str> = settings.train.iter().map(|e| e.text.as_str()).collect();
                     ("vader".to_string(), crate::lexicon::vader_labels(&texts))
                 } else {
-                    let dir = a.model.clone().unwrap_or_else(|| match settings.task.as_str() {
-                        "sentiment" => shipped_model("STANCE_SENTIMENT_MODEL", "models/sentiment-minilm-newsmtsc"),
-                        _ => shipped_model("STANCE_MODEL", "models/stance-minilm-vast"),
-                    });
+                    let dir = a.model.clone().unwrap_or_else(|| shipped_model(&settings.task));
                     let model = CrossEncoder::load(&dir, &settings.base_dir, settings.device)?;
                     (dir.display().to_string(), predict_labels(&model, &settings.task, &settings.train, 64)?)
                 };

@@ -36,11 +36,7 @@ impl EntityMatcher {
         self.mentions(sentence).next()
     }
 
-    /// Every mention in `sentence`, left to right, not overlapping.
-    pub fn all<'a>(&self, sentence: &'a str) -> Vec<Mention<'a>> {
-        self.mentions(sentence).collect()
-    }
-
+    /// Every mention in `sentence`, left to right, not overlapping, found lazily.
     fn mentions<'a, 's>(&'s self, sentence: &'a str) -> impl Iterator<Item = Mention<'a>> + 's
     where
         'a: 's,
@@ -105,7 +101,7 @@ mod tests {
         ];
         let matcher = japan();
         for (sentence, expected) in table {
-            let found: Vec<&str> = matcher.all(sentence).iter().map(|m| m.text).collect();
+            let found: Vec<&str> = matcher.mentions(sentence).map(|m| m.text).collect();
             assert_eq!(&found, expected, "{sentence}");
         }
     }

@@ -1,5 +1,5 @@
-//! Our own classifier: the MiniLM encoder (rust-bert's BERT) reading a (target, text) pair, mean
-//! pooling, and one linear head per task. A shipped model stores only what training changed
+//! Our own classifier: the MiniLM encoder (rust-bert's BERT) reading a (target, text) pair,
+//! pooling ([`Pooling`]), and one linear head per task. A shipped model stores only what training changed
 //! (every encoder tensor but the word-piece embeddings, which stay frozen, plus the heads) in
 //! fp16; the rest comes from the base encoder, whose sha256 the model's config pins.
 
@@ -30,16 +30,52 @@ pub struct ModelConfig {
     pub max_tokens: usize,
     /// Per head (task), its labels in output order.
     pub heads: BTreeMap<String, Vec<String>>,
-    /// How token states become the heads' input: "mean" (over the whole pair), "segments"
-    /// (the mean over the target's tokens next to the mean over the text's tokens) or "interact"
-    /// (those two means t and x, then |t − x| and t ∗ x, as in Sentence-BERT's NLI classifier,
-    /// so that a linear head sees how closely the text relates to the target).
-    #[serde(default = "default_pooling")]
-    pub pooling: String,
+    /// How token states become the heads' input.
+    #[serde(default)]
+    pub pooling: Pooling,
 }
 
-fn default_pooling() -> String {
-    "mean".into()
+/// How token states become the heads' input.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Pooling {
+    /// The mean over the whole pair (models from before the target/text split).
+    #[default]
+    Mean,
+    /// The mean over the target's tokens next to the mean over the text's tokens.
+    Segments,
+    /// Those two means t and x, then |t − x| and t ∗ x, as in Sentence-BERT's NLI classifier,
+    /// so that a linear head sees how closely the text relates to the target.
+    Interact,
+}
+
+impl Pooling {
+    /// The width of the heads' input: one hidden vector, two (target and text), or four (those
+    /// two, their distance and their product).
+    fn width(self, hidden: i64) -> i64 {
+        match self {
+            Pooling::Mean => hidden,
+            Pooling::Segments => 2 * hidden,
+            Pooling::Interact => 4 * hidden,
+        }
+    }
+
+    /// The heads' input from token states `[batch, tokens, hidden]`. Target tokens are segment
+    /// 0 (with [CLS] and the first [SEP]), text tokens segment 1.
+    fn pool(self, states: &Tensor, mask: &Tensor, types: &Tensor) -> Tensor {
+        if self == Pooling::Mean {
+            return mean_pool(states, mask);
+        }
+        let text_mask = mask * types;
+        let target_mask = mask - &text_mask;
+        let (target, text) = (mean_pool(states, &target_mask), mean_pool(states, &text_mask));
+        if self == Pooling::Interact {
+            let (distance, product) = ((&target - &text).abs(), &target * &text);
+            Tensor::cat(&[target, text, distance, product], 1)
+        } else {
+            Tensor::cat(&[target, text], 1)
+        }
+    }
 }
 
 /// A tokenized batch on the model's device.
@@ -59,42 +95,13 @@ pub struct CrossEncoder {
     hidden: i64,
 }
 
-/// The width of the heads' input for a pooling: one hidden vector, two (target and text), or
-/// four (those two, their distance and their product).
-fn pooled_width(pooling: &str, hidden: i64) -> Result<i64> {
-    match pooling {
-        "mean" => Ok(hidden),
-        "segments" => Ok(2 * hidden),
-        "interact" => Ok(4 * hidden),
-        other => bail!("unknown pooling '{other}' (expected mean, segments or interact)"),
-    }
-}
-
-/// The heads' input from token states `[batch, tokens, hidden]`: see [`ModelConfig::pooling`].
-/// Target tokens are segment 0 (with [CLS] and the first [SEP]), text tokens segment 1.
-fn pool(pooling: &str, states: &Tensor, mask: &Tensor, types: &Tensor) -> Tensor {
-    if pooling == "mean" {
-        return mean_pool(states, mask);
-    }
-    let text_mask = mask * types;
-    let target_mask = mask - &text_mask;
-    let (target, text) = (mean_pool(states, &target_mask), mean_pool(states, &text_mask));
-    if pooling == "interact" {
-        let (distance, product) = ((&target - &text).abs(), &target * &text);
-        Tensor::cat(&[target, text, distance, product], 1)
-    } else {
-        Tensor::cat(&[target, text], 1)
-    }
-}
-
 impl CrossEncoder {
-    /// The base encoder with freshly initialised heads (seeded by `seed`); `pooling` is "mean",
-    /// "segments" or "interact" (see [`ModelConfig::pooling`]).
+    /// The base encoder with freshly initialised heads (seeded by `seed`).
     pub fn fresh(
         base_dir: &Path,
         heads: BTreeMap<String, Vec<String>>,
         max_tokens: usize,
-        pooling: &str,
+        pooling: Pooling,
         device: Device,
         seed: i64,
     ) -> Result<Self> {
@@ -105,7 +112,7 @@ impl CrossEncoder {
             base_sha256: base.weights().sha256.clone(),
             max_tokens,
             heads,
-            pooling: pooling.into(),
+            pooling,
         };
         Self::build(base, config, device, seed)
     }
@@ -144,7 +151,7 @@ impl CrossEncoder {
         let mut vs = nn::VarStore::new(device);
         let bert = BertModel::<BertEmbeddings>::new_with_optional_pooler(vs.root(), &bert_config, false);
         let hidden = bert_config.hidden_size;
-        let width = pooled_width(&config.pooling, hidden)?;
+        let width = config.pooling.width(hidden);
         let heads = config
             .heads
             .iter()
@@ -192,7 +199,7 @@ impl CrossEncoder {
     /// Adds a freshly initialised head (seeded by `seed`) for another task.
     pub fn add_head(&mut self, name: &str, labels: &[String], seed: i64) {
         tch::manual_seed(seed);
-        let width = pooled_width(&self.config.pooling, self.hidden).expect("pooling checked when the model was built");
+        let width = self.config.pooling.width(self.hidden);
         let head = nn::linear(self.vs.root() / "head" / name, width, labels.len() as i64, Default::default());
         self.heads.insert(name.to_string(), head);
         self.config.heads.insert(name.to_string(), labels.to_vec());
@@ -251,7 +258,7 @@ impl CrossEncoder {
                 .bert
                 .forward_t(Some(&batch.ids), Some(&batch.mask), Some(&batch.types), None, None, None, None, train)
                 .map_err(|e| anyhow!("encoder forward pass failed: {e}"))?;
-            let pooled = pool(&self.config.pooling, &out.hidden_state, &batch.mask, &batch.types);
+            let pooled = self.config.pooling.pool(&out.hidden_state, &batch.mask, &batch.types);
             let pooled = pooled.dropout(0.1, train);
             Ok(self.heads.iter().map(|(name, head)| (name.clone(), head.forward(&pooled))).collect())
         }))
@@ -310,16 +317,18 @@ mod tests {
         let mask = Tensor::from_slice(&[1i64, 1, 1, 1, 0]).view([1, 5]);
         let types = Tensor::from_slice(&[0i64, 0, 1, 1, 1]).view([1, 5]);
         // target mean (2, 3), text mean (6, -1)
-        let table: [(&str, Vec<f32>); 3] = [
-            ("mean", vec![4.0, 1.0]),
-            ("segments", vec![2.0, 3.0, 6.0, -1.0]),
-            ("interact", vec![2.0, 3.0, 6.0, -1.0, 4.0, 4.0, 12.0, -3.0]),
+        let table: [(Pooling, Vec<f32>); 3] = [
+            (Pooling::Mean, vec![4.0, 1.0]),
+            (Pooling::Segments, vec![2.0, 3.0, 6.0, -1.0]),
+            (Pooling::Interact, vec![2.0, 3.0, 6.0, -1.0, 4.0, 4.0, 12.0, -3.0]),
         ];
         for (pooling, expected) in table {
-            let pooled = pool(pooling, &states, &mask, &types);
-            assert_eq!(pooled.size(), [1, pooled_width(pooling, 2).unwrap()], "{pooling}");
-            assert_eq!(Vec::<f32>::try_from(pooled.view([-1])).unwrap(), expected, "{pooling}");
+            let pooled = pooling.pool(&states, &mask, &types);
+            assert_eq!(pooled.size(), [1, pooling.width(2)], "{pooling:?}");
+            assert_eq!(Vec::<f32>::try_from(pooled.view([-1])).unwrap(), expected, "{pooling:?}");
         }
-        assert!(pooled_width("max", 2).is_err());
+        // config.json spells them in lower case, and an unknown one is refused.
+        assert_eq!(serde_json::from_str::<Pooling>("\"interact\"").unwrap(), Pooling::Interact);
+        assert!(serde_json::from_str::<Pooling>("\"max\"").is_err());
     }
 }

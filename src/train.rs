@@ -7,7 +7,7 @@
 //! where no row is ever scored by a model that trained on it.
 
 use crate::eval::{metrics, Metrics};
-use crate::model::CrossEncoder;
+use crate::model::{CrossEncoder, Pooling};
 use crate::output::write_atomic;
 use crate::split::collapse_whitespace;
 use crate::table::{field, CsvFile};
@@ -251,9 +251,8 @@ pub struct Hyper {
     pub max_grad_norm: f64,
     pub max_tokens: usize,
     pub seed: u64,
-    /// Pooling of a new model: "segments" (target and text apart), "interact" (those two, their
-    /// distance and product) or "mean" (whole pair).
-    pub pooling: String,
+    /// Pooling of a new model.
+    pub pooling: Pooling,
     /// Train the head only, leaving the encoder as it is (a head added to a trained model).
     #[serde(default)]
     pub freeze_encoder: bool,
@@ -271,7 +270,7 @@ impl Default for Hyper {
             max_grad_norm: 1.0,
             max_tokens: 128,
             seed: 13,
-            pooling: "segments".into(),
+            pooling: Pooling::Segments,
             freeze_encoder: false,
         }
     }
@@ -300,6 +299,14 @@ pub struct TrainSettings {
     /// A second task trained alongside on the same encoder (a head of its own; batches of the
     /// two tasks interleaved), so one pass can serve both.
     pub aux: Option<AuxTask>,
+}
+
+impl TrainSettings {
+    /// Optimiser steps in one epoch: every batch of the task, and of the auxiliary task.
+    pub fn steps_per_epoch(&self) -> usize {
+        let batches = |rows: &[Example]| rows.len().div_ceil(self.hyper.batch_size);
+        batches(&self.train) + self.aux.as_ref().map_or(0, |a| batches(&a.train))
+    }
 }
 
 /// The second task of a joint run.
@@ -475,7 +482,7 @@ fn build_model(settings: &TrainSettings) -> Result<CrossEncoder> {
             &settings.base_dir,
             heads,
             settings.hyper.max_tokens,
-            &settings.hyper.pooling,
+            settings.hyper.pooling,
             settings.device,
             settings.hyper.seed as i64,
         ),
@@ -548,9 +555,7 @@ pub fn train(settings: &TrainSettings) -> Result<TrainReport> {
     }
     let mut adam = AdamW::new(&params);
     let hyper = &settings.hyper;
-    let aux_rows = settings.aux.as_ref().map_or(0, |a| a.train.len());
-    let steps_per_epoch = settings.train.len().div_ceil(hyper.batch_size) + aux_rows.div_ceil(hyper.batch_size);
-    let total_steps = steps_per_epoch * hyper.epochs;
+    let total_steps = settings.steps_per_epoch() * hyper.epochs;
     let fingerprint = fingerprint(settings);
     let state_path = settings.checkpoint_dir.join("state.json");
     let mut state = if state_path.is_file() {
