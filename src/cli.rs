@@ -4,7 +4,7 @@
 use crate::config::{Config, SENTIMENT_LABELS, STANCE_LABELS};
 use crate::encoder::{default_model_dir, parse_device};
 use crate::eval::{self, Metrics};
-use crate::model::{CrossEncoder, Pooling};
+use crate::model::{CrossEncoder, ModelConfig, Pooling};
 use crate::output::write_atomic;
 use crate::pipeline::{self, LabelerKind, ModelSettings, RunSettings, SentimentKind};
 use crate::split::{sentence_texts, RuleSplitter};
@@ -61,7 +61,7 @@ pub enum Command {
     /// Compare predicted labels with hand-tagged gold labels (--gold, --pred), or measure what
     /// adapting a model to your tags buys, by K-fold cross-validation (--cv K --data FILE).
     #[command(
-        after_help = "Examples:\n  stance eval --gold eval/gold/seeds.csv --pred out/seeds/sentences.csv\n  stance eval --cv 5 --data eval/gold/seeds.csv --init models/stance-minilm-vast"
+        after_help = "Examples:\n  stance eval --gold eval/gold/seeds.csv --pred out/seeds/sentences.csv\n  stance eval --cv 5 --data eval/gold/seeds.csv --init models/stance-minilm-v3"
     )]
     Eval(EvalArgs),
 }
@@ -88,7 +88,7 @@ pub struct ModelArgs {
     #[arg(long, value_enum, default_value = "trained")]
     pub sentiment: SentimentKind,
     /// The trained model's folder, for --labeler trained.
-    /// [default: $STANCE_MODEL, else models/stance-minilm-vast here or beside the program]
+    /// [default: $STANCE_MODEL, else models/stance-minilm-v3 here or beside the program]
     #[arg(long, value_name = "DIR")]
     pub model: Option<PathBuf>,
     /// The trained sentiment model's folder, for --labeler trained when the stance model has
@@ -199,14 +199,15 @@ pub struct TrainingArgs {
     /// Peak learning rate of the head [default: 1e-3; 1e-4 with --init].
     #[arg(long)]
     pub head_lr: Option<f64>,
-    /// Word pieces per (target, text) pair [default: 128].
+    /// Word pieces per (target, text) pair [default: 128; with --init, the model's own].
     #[arg(long)]
     pub max_tokens: Option<usize>,
     /// How a new model pools token states: segments (target and text apart, then joined),
     /// interact (those two, their distance and product: relatedness is visible to the head) or
-    /// mean (over the whole pair).
-    #[arg(long, value_enum, default_value = "segments")]
-    pub pooling: Pooling,
+    /// mean (over the whole pair) [default: segments; with --init, the model's own, which
+    /// cannot change].
+    #[arg(long, value_enum)]
+    pub pooling: Option<Pooling>,
     /// Seed of initialisation, shuffling and dropout [default: 13].
     #[arg(long)]
     pub seed: Option<u64>,
@@ -277,14 +278,18 @@ pub struct TrainArgs {
 
 const TRAIN_EXAMPLES: &str = "\
 Examples:
-  # the shipped stance model (VAST; see models/stance-minilm-vast/README.md)
+  # the shipped stance model: VAST, then the hand-written rows (see models/stance-minilm-v3/README.md)
   stance train --data ../shared/datasets/vast/vast_train.csv --dev ../shared/datasets/vast/vast_dev.compact.csv \\
-      --text-col post,Tweet --label-map 0=against,1=favor,2=none --out models/stance-minilm-vast
+      --text-col post,Tweet --label-map 0=against,1=favor,2=none --epochs 2 --max-tokens 112 \\
+      --pooling interact --out models/stance-minilm-vast-v2
+  python3 scripts/written_rows.py rows
+  stance train --init models/stance-minilm-vast-v2 --data rows/train.csv --dev rows/dev.csv --epochs 5 \\
+      --out models/stance-minilm-v3
   # the shipped sentiment model (NewsMTSC; see models/sentiment-minilm-newsmtsc/README.md)
   stance train --task sentiment --data ../shared/datasets/newsmtsc/train.jsonl --holdout 0.1 \\
       --max-tokens 96 --out models/sentiment-minilm-newsmtsc
   # adapt the stance model to your own hand-tagged sentences (gold-format CSV)
-  stance train --init models/stance-minilm-vast --data my_tags.csv --out models/stance-mine";
+  stance train --init models/stance-minilm-v3 --data my_tags.csv --out models/stance-mine";
 
 impl ModelArgs {
     /// Resolves the config file and model settings.
@@ -309,7 +314,7 @@ impl ModelArgs {
 fn shipped_model(task: &str) -> PathBuf {
     let (var, name) = match task {
         "sentiment" => ("STANCE_SENTIMENT_MODEL", "models/sentiment-minilm-newsmtsc"),
-        _ => ("STANCE_MODEL", "models/stance-minilm-vast"),
+        _ => ("STANCE_MODEL", "models/stance-minilm-v3"),
     };
     if let Some(dir) = std::env::var_os(var) {
         return dir.into();
@@ -359,14 +364,27 @@ impl TrainingArgs {
         }
         let defaults = Hyper::default();
         let adapting = self.init.is_some();
+        // An adapted model keeps its pooling (its head's width depends on it) and, unless told
+        // otherwise, its pair length; resolving them here makes training.json say what was used.
+        let init = self.init.as_deref().map(ModelConfig::read).transpose()?;
+        let pooling = match (&init, self.pooling) {
+            (Some(config), Some(asked)) if asked != config.pooling => anyhow::bail!(
+                "--pooling {}: {} pools by {}, and an adapted model keeps its pooling",
+                asked.name(),
+                self.init.as_deref().unwrap_or(Path::new("")).display(),
+                config.pooling.name()
+            ),
+            (Some(config), _) => config.pooling,
+            (None, asked) => asked.unwrap_or(Pooling::Segments),
+        };
         let hyper = Hyper {
             epochs: self.epochs.unwrap_or(if adapting { 4 } else { defaults.epochs }),
             batch_size: self.batch_size.unwrap_or(if adapting { 8 } else { defaults.batch_size }),
             lr: self.lr.unwrap_or(if adapting { 2e-5 } else { defaults.lr }),
             head_lr: self.head_lr.unwrap_or(if adapting { 1e-4 } else { defaults.head_lr }),
-            max_tokens: self.max_tokens.unwrap_or(defaults.max_tokens),
+            max_tokens: self.max_tokens.or(init.as_ref().map(|c| c.max_tokens)).unwrap_or(defaults.max_tokens),
             seed: self.seed.unwrap_or(defaults.seed),
-            pooling: self.pooling,
+            pooling,
             freeze_encoder: self.freeze_encoder,
             ..defaults
         };

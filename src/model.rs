@@ -35,6 +35,18 @@ pub struct ModelConfig {
     pub pooling: Pooling,
 }
 
+impl ModelConfig {
+    /// The `config.json` of the trained model in `model_dir`.
+    pub fn read(model_dir: &Path) -> Result<Self> {
+        let path = model_dir.join("config.json");
+        if !path.is_file() {
+            bail!("{}: model file missing", path.display());
+        }
+        let text = std::fs::read_to_string(&path).with_context(|| format!("{}: cannot read", path.display()))?;
+        serde_json::from_str(&text).with_context(|| format!("{}: not a stance model config", path.display()))
+    }
+}
+
 /// How token states become the heads' input.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
@@ -50,6 +62,15 @@ pub enum Pooling {
 }
 
 impl Pooling {
+    /// Its spelling in config.json and on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Pooling::Mean => "mean",
+            Pooling::Segments => "segments",
+            Pooling::Interact => "interact",
+        }
+    }
+
     /// The width of the heads' input: one hidden vector, two (target and text), or four (those
     /// two, their distance and their product).
     fn width(self, hidden: i64) -> i64 {
@@ -126,9 +147,7 @@ impl CrossEncoder {
                 bail!("{}: model file missing", path.display());
             }
         }
-        let text = std::fs::read_to_string(&config_path).with_context(|| format!("{}: cannot read", config_path.display()))?;
-        let config: ModelConfig =
-            serde_json::from_str(&text).with_context(|| format!("{}: not a stance model config", config_path.display()))?;
+        let config = ModelConfig::read(model_dir)?;
         let base = BaseFiles::read(base_dir, device)?;
         let weights = base.weights();
         if weights.sha256 != config.base_sha256 {
@@ -325,6 +344,7 @@ mod tests {
         for (pooling, expected) in table {
             let pooled = pooling.pool(&states, &mask, &types);
             assert_eq!(pooled.size(), [1, pooling.width(2)], "{pooling:?}");
+            assert_eq!(serde_json::to_string(&pooling).unwrap(), format!("\"{}\"", pooling.name()));
             assert_eq!(Vec::<f32>::try_from(pooled.view([-1])).unwrap(), expected, "{pooling:?}");
         }
         // config.json spells them in lower case, and an unknown one is refused.

@@ -466,6 +466,7 @@ fn build_model(settings: &TrainSettings) -> Result<CrossEncoder> {
     match &settings.init {
         Some(dir) => {
             let mut model = CrossEncoder::load(dir, &settings.base_dir, settings.device)?;
+            model.config.max_tokens = settings.hyper.max_tokens;
             for (task, wanted) in &heads {
                 match model.config.heads.get(task) {
                     // A trained model learns another task: a fresh head on its encoder.

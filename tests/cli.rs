@@ -141,7 +141,7 @@ fn run_writes_every_report_for_all_five_seeds() {
     assert!(run["sentences_per_second"].as_f64().unwrap() > 0.0);
     assert_eq!(run["versions"]["libtorch"].as_str().unwrap().split('+').next(), Some("2.4.0"));
     let sums = std::fs::read_to_string(root().join("models/base/SHA256SUMS")).unwrap()
-        + &std::fs::read_to_string(root().join("models/stance-minilm-vast/SHA256SUMS")).unwrap()
+        + &std::fs::read_to_string(root().join("models/stance-minilm-v3/SHA256SUMS")).unwrap()
         + &std::fs::read_to_string(root().join("models/sentiment-minilm-newsmtsc/SHA256SUMS")).unwrap();
     assert_eq!(run["labeler"], "cross-encoder", "the trained model is the default labeler");
     assert_eq!(run["sentiment_source"], "sentiment model");
@@ -302,7 +302,7 @@ fn classify_takes_targets_per_row_and_from_the_command_line() {
 }
 
 #[test]
-fn the_shipped_stance_model_labels_unmistakable_sentences_for_two_targets() {
+fn the_shipped_stance_models_label_unmistakable_sentences_for_two_targets() {
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("in.csv");
     std::fs::write(
@@ -311,15 +311,23 @@ fn the_shipped_stance_model_labels_unmistakable_sentences_for_two_targets() {
          \"Japan must rearm: a stronger military is necessary to deter China and keep the region safe.\",Japan's rearmament\n\
          \"Japan's remilitarization is dangerous and illegitimate; it breaks the pacifist constitution and fuels an arms race.\",Japan's rearmament\n\
          \"Nuclear power is clean, safe and reliable, and we should build many more reactors.\",nuclear power\n\
-         \"Nuclear power is a dangerous, reckless gamble; every reactor should be shut down.\",nuclear power\n",
+         \"Nuclear power is a dangerous, reckless gamble; every reactor should be shut down.\",nuclear power\n\
+         \"The Diet will vote on the defence ministry's budget request in March.\",Japan's rearmament\n\
+         \"The reactor restarted in October after an inspection by the regulator.\",nuclear power\n",
     )
     .unwrap();
-    // The default model, then the v2 model trained on VAST read through `topic_str`.
-    for model in [None, Some("models/stance-minilm-vast-v2")] {
+    // The default (v3) also learned that on-topic description is `none`; the older two were
+    // trained on VAST alone, whose `none` is mostly off-topic text, so only their stance rows count.
+    let table: [(Option<&str>, &[&str]); 3] = [
+        (None, &["favor", "against", "favor", "against", "none", "none"]),
+        (Some("models/stance-minilm-vast-v2"), &["favor", "against", "favor", "against"]),
+        (Some("models/stance-minilm-vast"), &["favor", "against", "favor", "against"]),
+    ];
+    for (model, expected) in table {
         let mut args = vec!["classify", "--labeler", "trained", "--sentiment", "zero-shot", "--input", input.to_str().unwrap()];
         args.extend(model.iter().flat_map(|m| ["--model", *m]));
         let labels: Vec<String> = classify_rows(&stance(&args)).into_iter().map(|r| r.1).collect();
-        assert_eq!(labels, ["favor", "against", "favor", "against"], "{model:?}");
+        assert_eq!(labels[..expected.len()], *expected, "{model:?}");
     }
 }
 
@@ -391,6 +399,13 @@ fn train_rejects_bad_files_with_one_line_errors() {
         assert_one_line_error(&stance(&["train", "--data", data.to_str().unwrap(), "--out", out.to_str().unwrap()]), expected);
         assert!(!out.exists(), "a model was written from a bad file");
     }
+    // An adapted model's head was sized for its own pooling.
+    let good = dir.path().join("good.csv");
+    std::fs::write(&good, "text,target,label\nFine.,x,favor\n").unwrap();
+    let init = root().join("models/stance-minilm-vast");
+    let args = ["train", "--data", good.to_str().unwrap(), "--out", out.to_str().unwrap(), "--init", init.to_str().unwrap()];
+    assert_one_line_error(&stance(&[&args[..], &["--pooling", "interact"]].concat()), "pools by segments, and an adapted model keeps its pooling");
+    assert!(!out.exists());
 }
 
 #[test]
