@@ -136,6 +136,30 @@ pub fn bootstrap_difference(a: &Array1<f64>, b: &Array1<f64>, settings: Bootstra
     interval(draws, a.mean().unwrap_or(f64::NAN) - b.mean().unwrap_or(f64::NAN))
 }
 
+/// `statistic` of `items` with a 95% percentile-bootstrap interval, resampling the items (e.g.
+/// macro-F1 over (gold, predicted) pairs).
+pub fn bootstrap_statistic<T: Copy>(
+    items: &[T],
+    settings: Bootstrap,
+    stream: &[&str],
+    statistic: impl Fn(&[T]) -> f64,
+) -> Estimate {
+    if items.is_empty() {
+        return Estimate::MISSING;
+    }
+    let mut rng = ChaCha8Rng::seed_from_u64(settings.seed ^ fnv1a(stream));
+    let n = items.len();
+    let mut sample = Vec::with_capacity(n);
+    let draws = (0..settings.resamples)
+        .map(|_| {
+            sample.clear();
+            sample.extend((0..n).map(|_| items[rng.gen_range(0..n)]));
+            statistic(&sample)
+        })
+        .collect();
+    interval(draws, statistic(items))
+}
+
 /// Jensen–Shannon distance, base 2, between two count vectors (normalised here); NaN if either
 /// is all zero.
 pub fn js_distance(p: &[usize], q: &[usize]) -> f64 {

@@ -577,7 +577,7 @@ fn metrics_csv(scored: &[(&str, &Metrics)]) -> Result<Vec<u8>> {
         for (k, c) in m.per_class.iter().enumerate() {
             csv.write_record([name, "f1", m.labels[k], &format!("{:.4}", c.2)])?;
         }
-        for (metric, value) in [("macro_f1", m.macro_f1), ("f_avg", m.f_avg), ("accuracy", m.accuracy), ("kappa", m.kappa)] {
+        for (metric, value) in m.summary() {
             csv.write_record([name, metric, "", &format!("{value:.4}")])?;
         }
     }
@@ -587,5 +587,13 @@ fn metrics_csv(scored: &[(&str, &Metrics)]) -> Result<Vec<u8>> {
 /// One line of summary figures and per-class F1.
 fn metrics_line(m: &Metrics) -> String {
     let f1: Vec<String> = m.per_class.iter().zip(m.labels).map(|(c, l)| format!("{l} {:.3}", c.2)).collect();
-    format!("macro-F1 {:.3}  F_avg {:.3}  accuracy {:.3}  kappa {:.3}  ({})", m.macro_f1, m.f_avg, m.accuracy, m.kappa, f1.join(", "))
+    format!(
+        "macro-F1 {:.3} (95% CI {})  F_avg {:.3}  accuracy {:.3}  kappa {:.3}  ({})",
+        m.macro_f1,
+        m.interval_text(),
+        m.f_avg,
+        m.accuracy,
+        m.kappa,
+        f1.join(", ")
+    )
 }

@@ -3,6 +3,7 @@
 //! curly quotes straightened, as the annotation guide says), so a gold set survives small
 //! splitter changes; gold rows that match nothing are reported, never dropped silently.
 
+use crate::aggregate::{bootstrap_statistic, Bootstrap, Estimate};
 use crate::config::{SENTIMENT_LABELS, STANCE_LABELS};
 use crate::table::{field, CsvFile};
 use anyhow::{bail, Context, Result};
@@ -99,6 +100,9 @@ pub struct Metrics {
     /// Per label: precision, recall, F1, support (gold count).
     pub per_class: Vec<(f64, f64, f64, usize)>,
     pub macro_f1: f64,
+    /// Macro-F1 with its 95% percentile-bootstrap interval over the rows: with a few dozen
+    /// favor or against rows, one row moves a class F1 by points, and a figure should say so.
+    pub macro_f1_interval: Estimate,
     /// Mean F1 of the two polar labels (favor/against; positive/negative) — SemEval's F_avg.
     pub f_avg: f64,
     pub accuracy: f64,
@@ -109,13 +113,44 @@ pub struct Metrics {
 /// Metrics from (gold, predicted) label indices. Precision, recall or F1 with a zero
 /// denominator count as 0 (scikit-learn's convention).
 pub fn metrics(task: &'static str, labels: [&'static str; 3], polar: [usize; 2], pairs: &[(usize, usize)]) -> Metrics {
+    let confusion = confusion_of(pairs);
+    let n = pairs.len();
+    let per_class = class_scores(&confusion);
+    let correct: usize = (0..3).map(|k| confusion[[k, k]]).sum();
+    let accuracy = ratio(correct as f64, n as f64);
+    let chance: f64 =
+        (0..3).map(|k| ratio(confusion.row(k).sum() as f64, n as f64) * ratio(confusion.column(k).sum() as f64, n as f64)).sum();
+    let kappa = if n == 0 || chance >= 1.0 { f64::NAN } else { (accuracy - chance) / (1.0 - chance) };
+    let macro_f1_of = |pairs: &[(usize, usize)]| class_scores(&confusion_of(pairs)).iter().map(|c| c.2).sum::<f64>() / 3.0;
+    Metrics {
+        task,
+        labels,
+        macro_f1: macro_f1_of(pairs),
+        macro_f1_interval: bootstrap_statistic(pairs, EVAL_BOOTSTRAP, &[task, "macro_f1"], macro_f1_of),
+        f_avg: (per_class[polar[0]].2 + per_class[polar[1]].2) / 2.0,
+        confusion,
+        per_class,
+        accuracy,
+        kappa,
+        n,
+    }
+}
+
+/// Resamples and seed of the macro-F1 interval (fixed: the same rows give the same interval).
+const EVAL_BOOTSTRAP: Bootstrap = Bootstrap { resamples: 2000, seed: 7 };
+
+/// `confusion[[gold, predicted]]` of label-index pairs.
+fn confusion_of(pairs: &[(usize, usize)]) -> Array2<usize> {
     let mut confusion = Array2::<usize>::zeros((3, 3));
     for &(g, p) in pairs {
         confusion[[g, p]] += 1;
     }
-    let n = pairs.len();
-    let ratio = |a: f64, b: f64| if b > 0.0 { a / b } else { 0.0 };
-    let per_class: Vec<(f64, f64, f64, usize)> = (0..3)
+    confusion
+}
+
+/// Per label: precision, recall, F1 and support; a zero denominator counts as 0.
+fn class_scores(confusion: &Array2<usize>) -> Vec<(f64, f64, f64, usize)> {
+    (0..3)
         .map(|k| {
             let tp = confusion[[k, k]] as f64;
             let predicted = confusion.column(k).sum() as f64;
@@ -123,22 +158,33 @@ pub fn metrics(task: &'static str, labels: [&'static str; 3], polar: [usize; 2],
             let (precision, recall) = (ratio(tp, predicted), ratio(tp, support as f64));
             (precision, recall, ratio(2.0 * precision * recall, precision + recall), support)
         })
-        .collect();
-    let correct: usize = (0..3).map(|k| confusion[[k, k]]).sum();
-    let accuracy = ratio(correct as f64, n as f64);
-    let chance: f64 =
-        (0..3).map(|k| ratio(confusion.row(k).sum() as f64, n as f64) * ratio(confusion.column(k).sum() as f64, n as f64)).sum();
-    let kappa = if n == 0 || chance >= 1.0 { f64::NAN } else { (accuracy - chance) / (1.0 - chance) };
-    Metrics {
-        task,
-        labels,
-        macro_f1: per_class.iter().map(|c| c.2).sum::<f64>() / 3.0,
-        f_avg: (per_class[polar[0]].2 + per_class[polar[1]].2) / 2.0,
-        confusion,
-        per_class,
-        accuracy,
-        kappa,
-        n,
+        .collect()
+}
+
+fn ratio(a: f64, b: f64) -> f64 {
+    if b > 0.0 {
+        a / b
+    } else {
+        0.0
+    }
+}
+
+impl Metrics {
+    /// The summary figures by their CSV names, the macro-F1 interval's ends included.
+    pub fn summary(&self) -> [(&'static str, f64); 6] {
+        [
+            ("macro_f1", self.macro_f1),
+            ("macro_f1_low", self.macro_f1_interval.low),
+            ("macro_f1_high", self.macro_f1_interval.high),
+            ("f_avg", self.f_avg),
+            ("accuracy", self.accuracy),
+            ("kappa", self.kappa),
+        ]
+    }
+
+    /// The macro-F1 interval as "0.400–0.671".
+    pub fn interval_text(&self) -> String {
+        format!("{:.3}–{:.3}", self.macro_f1_interval.low, self.macro_f1_interval.high)
     }
 }
 
@@ -190,7 +236,7 @@ impl EvalReport {
                     w.write_record([m.task, metric, m.labels[k], "", &value])?;
                 }
             }
-            for (metric, value) in [("macro_f1", m.macro_f1), ("f_avg", m.f_avg), ("accuracy", m.accuracy), ("kappa", m.kappa)] {
+            for (metric, value) in m.summary() {
                 w.write_record([m.task, metric, "", "", &fmt(value)])?;
             }
             w.write_record([m.task, "n", "", "", &m.n.to_string()])?;
@@ -217,7 +263,15 @@ impl EvalReport {
             for (k, (p, r, f, support)) in m.per_class.iter().enumerate() {
                 let _ = writeln!(s, "  {:<10} {:>9.3} {:>9.3} {:>9.3} {:>8}", m.labels[k], p, r, f, support);
             }
-            let _ = writeln!(s, "  macro-F1 {:.3}   F_avg {:.3}   accuracy {:.3}   kappa {:.3}", m.macro_f1, m.f_avg, m.accuracy, m.kappa);
+            let _ = writeln!(
+                s,
+                "  macro-F1 {:.3} (95% CI {})   F_avg {:.3}   accuracy {:.3}   kappa {:.3}",
+                m.macro_f1,
+                m.interval_text(),
+                m.f_avg,
+                m.accuracy,
+                m.kappa
+            );
             let _ = writeln!(s, "  confusion (rows gold, columns predicted: {})", m.labels.join(" / "));
             for g in 0..3 {
                 let _ =
@@ -254,6 +308,18 @@ mod tests {
         let f_against = 2.0 * (2.0 / 3.0) * (2.0 / 3.0) / (4.0 / 3.0);
         assert!((m.f_avg - (0.75 + f_against) / 2.0).abs() < 1e-12);
         assert!((m.macro_f1 - (0.75 + f_against + f_against) / 3.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn macro_f1_interval_brackets_the_figure_and_is_reproducible() {
+        let pairs: Vec<(usize, usize)> = (0..60).map(|i| (i % 3, if i % 4 == 0 { (i + 1) % 3 } else { i % 3 })).collect();
+        let m = metrics("stance", STANCE_LABELS, [0, 1], &pairs);
+        let i = m.macro_f1_interval;
+        assert!(i.low < m.macro_f1 && m.macro_f1 < i.high && i.value == m.macro_f1, "{i:?}");
+        assert_eq!(metrics("stance", STANCE_LABELS, [0, 1], &pairs).macro_f1_interval, i);
+        let perfect = metrics("stance", STANCE_LABELS, [0, 1], &[(0, 0), (1, 1), (2, 2), (2, 2)]);
+        assert_eq!((perfect.macro_f1_interval.high, perfect.macro_f1), (1.0, 1.0));
+        assert!(metrics("stance", STANCE_LABELS, [0, 1], &[]).macro_f1_interval.low.is_nan());
     }
 
     #[test]

@@ -174,7 +174,7 @@ fn eval_matches_every_gold_row_to_a_prediction() {
     assert_ok(&output);
     let stdout = text(&output.stdout);
     assert!(stdout.contains("unmatched: 0"), "{stdout}");
-    assert!(stdout.contains("macro-F1"));
+    assert!(stdout.contains("macro-F1") && stdout.contains("95% CI"), "{stdout}");
     let rows = read_csv(&metrics);
     let get = |task: &str, metric: &str| rows.iter().find(|r| r["task"] == task && r["metric"] == metric).unwrap()["value"].clone();
     let gold_rows: usize = get("all", "gold_rows").parse().unwrap();
@@ -182,6 +182,8 @@ fn eval_matches_every_gold_row_to_a_prediction() {
     for task in ["stance", "sentiment"] {
         let macro_f1: f64 = get(task, "macro_f1").parse().unwrap();
         assert!((0.0..=1.0).contains(&macro_f1));
+        let (low, high): (f64, f64) = (get(task, "macro_f1_low").parse().unwrap(), get(task, "macro_f1_high").parse().unwrap());
+        assert!(low < macro_f1 && macro_f1 < high, "{task}: {low} {macro_f1} {high}");
         let confusion: usize =
             rows.iter().filter(|r| r["task"] == task && r["metric"] == "confusion").map(|r| r["value"].parse::<usize>().unwrap()).sum();
         assert_eq!(confusion, gold_rows);
