@@ -138,12 +138,7 @@ pub fn bootstrap_difference(a: &Array1<f64>, b: &Array1<f64>, settings: Bootstra
 
 /// `statistic` of `items` with a 95% percentile-bootstrap interval, resampling the items (e.g.
 /// macro-F1 over (gold, predicted) pairs).
-pub fn bootstrap_statistic<T: Copy>(
-    items: &[T],
-    settings: Bootstrap,
-    stream: &[&str],
-    statistic: impl Fn(&[T]) -> f64,
-) -> Estimate {
+pub fn bootstrap_statistic<T: Copy>(items: &[T], settings: Bootstrap, stream: &[&str], statistic: impl Fn(&[T]) -> f64) -> Estimate {
     if items.is_empty() {
         return Estimate::MISSING;
     }

@@ -366,15 +366,15 @@ impl TrainingArgs {
         let adapting = self.init.is_some();
         // An adapted model keeps its pooling (its head's width depends on it) and, unless told
         // otherwise, its pair length; resolving them here makes training.json say what was used.
-        let init = self.init.as_deref().map(ModelConfig::read).transpose()?;
+        let init = self.init.as_deref().map(|dir| ModelConfig::read(dir).map(|config| (dir, config))).transpose()?;
         let pooling = match (&init, self.pooling) {
-            (Some(config), Some(asked)) if asked != config.pooling => anyhow::bail!(
+            (Some((dir, config)), Some(asked)) if asked != config.pooling => anyhow::bail!(
                 "--pooling {}: {} pools by {}, and an adapted model keeps its pooling",
                 asked.name(),
-                self.init.as_deref().unwrap_or(Path::new("")).display(),
+                dir.display(),
                 config.pooling.name()
             ),
-            (Some(config), _) => config.pooling,
+            (Some((_, config)), _) => config.pooling,
             (None, asked) => asked.unwrap_or(Pooling::Segments),
         };
         let hyper = Hyper {
@@ -382,7 +382,7 @@ impl TrainingArgs {
             batch_size: self.batch_size.unwrap_or(if adapting { 8 } else { defaults.batch_size }),
             lr: self.lr.unwrap_or(if adapting { 2e-5 } else { defaults.lr }),
             head_lr: self.head_lr.unwrap_or(if adapting { 1e-4 } else { defaults.head_lr }),
-            max_tokens: self.max_tokens.or(init.as_ref().map(|c| c.max_tokens)).unwrap_or(defaults.max_tokens),
+            max_tokens: self.max_tokens.or(init.as_ref().map(|(_, c)| c.max_tokens)).unwrap_or(defaults.max_tokens),
             seed: self.seed.unwrap_or(defaults.seed),
             pooling,
             freeze_encoder: self.freeze_encoder,

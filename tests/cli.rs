@@ -406,7 +406,10 @@ fn train_rejects_bad_files_with_one_line_errors() {
     std::fs::write(&good, "text,target,label\nFine.,x,favor\n").unwrap();
     let init = root().join("models/stance-minilm-vast");
     let args = ["train", "--data", good.to_str().unwrap(), "--out", out.to_str().unwrap(), "--init", init.to_str().unwrap()];
-    assert_one_line_error(&stance(&[&args[..], &["--pooling", "interact"]].concat()), "pools by segments, and an adapted model keeps its pooling");
+    assert_one_line_error(
+        &stance(&[&args[..], &["--pooling", "interact"]].concat()),
+        "pools by segments, and an adapted model keeps its pooling",
+    );
     assert!(!out.exists());
 }
 
