@@ -35,7 +35,7 @@ for w in written:
     ww = words(w)
     ws = set(ww)
     jac, g, gw = max((len(ws & set(gw)) / len(ws | set(gw)), g, gw) for g, gw in gold_words)
-    pairs.append((jac, longest_shared_run(ww, max(gold_words, key=lambda p: longest_shared_run(ww, p[1]))[1]), w, g))
+    pairs.append((jac, max(longest_shared_run(ww, gw) for _, gw in gold_words), w, g))
 jacs = sorted(p[0] for p in pairs)
 runs = sorted(p[1] for p in pairs)
 print(f"{len(written)} written rows against {len(gold)} gold sentences")

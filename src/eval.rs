@@ -121,12 +121,14 @@ pub fn metrics(task: &'static str, labels: [&'static str; 3], polar: [usize; 2],
     let chance: f64 =
         (0..3).map(|k| ratio(confusion.row(k).sum() as f64, n as f64) * ratio(confusion.column(k).sum() as f64, n as f64)).sum();
     let kappa = if n == 0 || chance >= 1.0 { f64::NAN } else { (accuracy - chance) / (1.0 - chance) };
-    let macro_f1_of = |pairs: &[(usize, usize)]| class_scores(&confusion_of(pairs)).iter().map(|c| c.2).sum::<f64>() / 3.0;
+    let macro_f1_of = |scores: &[(f64, f64, f64, usize)]| scores.iter().map(|c| c.2).sum::<f64>() / 3.0;
     Metrics {
         task,
         labels,
-        macro_f1: macro_f1_of(pairs),
-        macro_f1_interval: bootstrap_statistic(pairs, EVAL_BOOTSTRAP, &[task, "macro_f1"], macro_f1_of),
+        macro_f1: macro_f1_of(&per_class),
+        macro_f1_interval: bootstrap_statistic(pairs, EVAL_BOOTSTRAP, &[task, "macro_f1"], |sample| {
+            macro_f1_of(&class_scores(&confusion_of(sample)))
+        }),
         f_avg: (per_class[polar[0]].2 + per_class[polar[1]].2) / 2.0,
         confusion,
         per_class,

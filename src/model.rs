@@ -140,20 +140,17 @@ impl CrossEncoder {
 
     /// A trained model from `model_dir` on top of the base encoder in `base_dir`.
     pub fn load(model_dir: &Path, base_dir: &Path, device: Device) -> Result<Self> {
-        let config_path = model_dir.join("config.json");
-        let weights_path = model_dir.join("model.safetensors");
-        for path in [&config_path, &weights_path] {
-            if !path.is_file() {
-                bail!("{}: model file missing", path.display());
-            }
-        }
         let config = ModelConfig::read(model_dir)?;
+        let weights_path = model_dir.join("model.safetensors");
+        if !weights_path.is_file() {
+            bail!("{}: model file missing", weights_path.display());
+        }
         let base = BaseFiles::read(base_dir, device)?;
         let weights = base.weights();
         if weights.sha256 != config.base_sha256 {
             bail!(
                 "{}: the model was trained on base weights {}, but {} has {}",
-                config_path.display(),
+                model_dir.join("config.json").display(),
                 config.base_sha256,
                 weights.path.display(),
                 weights.sha256

@@ -251,7 +251,7 @@ pub struct Hyper {
     pub max_grad_norm: f64,
     pub max_tokens: usize,
     pub seed: u64,
-    /// Pooling of a new model.
+    /// Pooling of the model: chosen for a new one, the initial model's own when adapting.
     pub pooling: Pooling,
     /// Train the head only, leaving the encoder as it is (a head added to a trained model).
     #[serde(default)]
