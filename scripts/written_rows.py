@@ -6,9 +6,15 @@ rows of data/written_stance.csv (see data/README.md):
   OUT/dev.csv    the written rows of set "dev" (targets that no training row has)
 --leave-out TARGET drops one target's rows from training (e.g. the config's own target, to measure
 what the other targets alone teach).
-Usage: python3 scripts/written_rows.py OUT [--vast 2000] [--repeat 2] [--seed 7] [--leave-out T]"""
+--extra FILE adds more hand-written rows of the same format (their "train" rows, --repeat times).
+--gold FILE --gold-fold K/N adds the tagged gold rows (stance column) of the documents in fold K of
+N (by SHA-256 of doc_id) to training, once each, and writes the other folds' rows to
+OUT/gold-heldout.csv: figures on those rows come from documents no training row came from.
+Usage: python3 scripts/written_rows.py OUT [--vast 2000] [--repeat 2] [--seed 7] [--leave-out T]
+       [--extra data/written_news.csv] [--gold eval/gold/allsides-dev.csv --gold-fold 0/2]"""
 import argparse
 import csv
+import hashlib
 import os
 import random
 
@@ -21,6 +27,10 @@ args.add_argument("--vast", type=int, default=2000)
 args.add_argument("--repeat", type=int, default=2)
 args.add_argument("--seed", type=int, default=7)
 args.add_argument("--leave-out", default=None)
+args.add_argument("--extra", action="append", default=[])
+args.add_argument("--gold", default=None)
+args.add_argument("--gold-fold", default="0/2")
+args.add_argument("--gold-target", default="Japan's rearmament")
 a = args.parse_args()
 
 written = list(csv.DictReader(open("data/written_stance.csv", newline="", encoding="utf-8")))
@@ -29,6 +39,17 @@ random.Random(a.seed).shuffle(vast)
 train = [(r["text"], r["target"], r["stance"]) for r in written
          if r["set"] == "train" and r["target"] != a.leave_out] * a.repeat
 train += [(r["post"], r["topic_str"], VAST_LABELS[r["label"]]) for r in vast[:a.vast]]
+for path in a.extra:
+    extra = list(csv.DictReader(open(path, newline="", encoding="utf-8")))
+    train += [(r["text"], r["target"], r["stance"]) for r in extra
+              if r["set"] == "train" and r["target"] != a.leave_out] * a.repeat
+heldout = []
+if a.gold:
+    k, n = (int(x) for x in a.gold_fold.split("/"))
+    gold = list(csv.DictReader(open(a.gold, newline="", encoding="utf-8")))
+    fold = lambda doc: int.from_bytes(hashlib.sha256(doc.encode()).digest()[:8], "big") % n
+    train += [(r["sentence"], a.gold_target, r["stance"]) for r in gold if fold(r["doc_id"]) == k]
+    heldout = [r for r in gold if fold(r["doc_id"]) != k]
 random.Random(a.seed).shuffle(train)
 dev = [(r["text"], r["target"], r["stance"]) for r in written if r["set"] == "dev"]
 
@@ -39,3 +60,9 @@ for name, rows in (("train.csv", train), ("dev.csv", dev)):
         out.writerow(["text", "target", "stance"])
         out.writerows(rows)
     print(f"{name}: {len(rows)} rows")
+if a.gold:
+    with open(os.path.join(a.out, "gold-heldout.csv"), "w", newline="", encoding="utf-8") as f:
+        out = csv.DictWriter(f, fieldnames=list(heldout[0].keys()), lineterminator="\n")
+        out.writeheader()
+        out.writerows(heldout)
+    print(f"gold-heldout.csv: {len(heldout)} rows of {len({r['doc_id'] for r in heldout})} documents")

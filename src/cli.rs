@@ -64,6 +64,111 @@ pub enum Command {
         after_help = "Examples:\n  stance eval --gold eval/gold/seeds.csv --pred out/seeds/sentences.csv\n  stance eval --cv 5 --data eval/gold/seeds.csv --init models/stance-minilm-v3"
     )]
     Eval(EvalArgs),
+    /// Write a tagging sheet: sentences of a run chosen by a named, seeded strategy (random,
+    /// stratified, uncertain, disagree, documents), with their context and empty label columns.
+    #[command(after_help = SAMPLE_EXAMPLES)]
+    Sample(SampleArgs),
+    /// How far taggers agree: Cohen's kappa per pair, Fleiss' kappa, Krippendorff's alpha
+    /// (nominal, missing values allowed) with 95% intervals, per-label agreement, the confusion
+    /// between taggers and the sentences to settle; --adjudicate writes a merged gold file.
+    #[command(
+        after_help = "Examples:\n  stance agree tags-a.csv tags-b.csv\n  stance agree a.csv b.csv c.csv --adjudicate gold.csv --tie none"
+    )]
+    Agree(AgreeArgs),
+    /// Tag a sheet interactively in the terminal: one sentence at a time with its context, one
+    /// key per label, undo, skip, comments, the guide on '?'; saved after every answer and
+    /// resumed at the first untagged row.
+    #[command(after_help = "Example:\n  stance tag sheet.csv --annotator jz")]
+    Tag(TagArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct TagArgs {
+    /// A tagging sheet (from `stance sample`, or any CSV with doc_id, sentence, stance, sentiment).
+    pub sheet: PathBuf,
+    /// Your name or initials, written into the annotator column [default: $USER].
+    #[arg(long)]
+    pub annotator: Option<String>,
+    /// Show the model's labels (off by default: a suggestion seen first anchors the tag).
+    #[arg(long)]
+    pub show_model: bool,
+}
+
+const SAMPLE_EXAMPLES: &str = "\
+Examples:
+  stance sample --run out/seeds --strategy stratified --by group --n 60 --out sheet.csv
+  stance sample --run out/corpus --strategy uncertain --n 100 --exclude eval/gold/seeds.csv --out sheet.csv
+  stance sample --run out/corpus --strategy documents --focus 'japan|defen[cs]e|military' --window 1 --n 600 --out sheet.csv";
+
+#[derive(Debug, clap::Args)]
+pub struct SampleArgs {
+    /// A run folder written by `stance run` (its sentences.csv and run.json are read).
+    #[arg(long, value_name = "DIR")]
+    pub run: PathBuf,
+    /// How to choose sentences.
+    #[arg(long, value_enum, default_value = "random")]
+    pub strategy: crate::annotate::Strategy,
+    /// How many sentences (documents are taken whole with --strategy documents, so the last may
+    /// overshoot).
+    #[arg(long, default_value_t = 100)]
+    pub n: usize,
+    /// Seed of the random choices.
+    #[arg(long, default_value_t = 13)]
+    pub seed: u64,
+    /// The strata of --strategy stratified and documents.
+    #[arg(long, value_enum, default_value = "group")]
+    pub by: crate::annotate::Stratum,
+    /// --strategy documents: a regular expression (case-insensitive) for the sentences that
+    /// matter; the others are taken only as neighbours [default: every sentence].
+    #[arg(long, value_name = "REGEX")]
+    pub focus: Option<String>,
+    /// --strategy documents: neighbours taken either side of each focus sentence.
+    #[arg(long, default_value_t = 1)]
+    pub window: usize,
+    /// Gold-format files whose sentences must not be chosen again (repeatable).
+    #[arg(long, value_name = "FILE")]
+    pub exclude: Vec<PathBuf>,
+    /// Choose only among the sentences of these gold-format files (e.g. a re-tag of part of a
+    /// tagged set; repeatable).
+    #[arg(long, value_name = "FILE")]
+    pub within: Vec<PathBuf>,
+    /// --strategy disagree: a run of another labeler over the same corpus.
+    #[arg(long, value_name = "DIR")]
+    pub other_run: Option<PathBuf>,
+    /// Add the model's labels and probabilities to the sheet (off by default: they anchor a
+    /// tagger; `stance tag --show-model` shows them only when asked).
+    #[arg(long)]
+    pub with_model: bool,
+    /// The sheet to write (CSV).
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct AgreeArgs {
+    /// Two or more tagged files in the gold format (doc_id, sentence and the label column);
+    /// each tagger is named by its file's stem. Empty labels count as not tagged.
+    #[arg(required = true, num_args = 2.., value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Which label to compare.
+    #[arg(long, default_value = "stance", value_parser = ["stance", "sentiment"])]
+    pub column: String,
+    /// Write the figures as CSV here.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Write the disagreements (doc_id, sentence, each tagger's label) as CSV here.
+    #[arg(long, value_name = "FILE")]
+    pub disagreements: Option<PathBuf>,
+    /// Write a merged gold file here: the majority label of each sentence.
+    #[arg(long, value_name = "FILE")]
+    pub adjudicate: Option<PathBuf>,
+    /// With --adjudicate: a tie goes to this tagger (a file stem).
+    #[arg(long, value_name = "NAME", requires = "adjudicate")]
+    pub prefer: Option<String>,
+    /// With --adjudicate: a tie the preferred tagger does not settle gets this label (the
+    /// guide's "when torn, choose none": --tie none); otherwise the sentence is left out.
+    #[arg(long, value_name = "LABEL", requires = "adjudicate")]
+    pub tie: Option<String>,
 }
 
 /// Model and configuration options shared by the commands that label.
@@ -107,8 +212,47 @@ pub struct RunArgs {
     /// Output folder; its reports are replaced only when the whole run has succeeded.
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
+    /// Hand-tagged gold files (gold format; repeatable) that measure the labeller's errors, for
+    /// the error-adjusted shares and index in profiles.csv and comparison.csv.
+    /// [default: the shipped domain gold, eval/gold/allsides-dev.csv and eval/gold/seeds.csv,
+    /// when the target is theirs ("Japan's rearmament")]
+    #[arg(long, value_name = "FILE", conflicts_with = "no_calibration")]
+    pub calibration: Vec<PathBuf>,
+    /// Raw profiles only: no error adjustment.
+    #[arg(long)]
+    pub no_calibration: bool,
     #[command(flatten)]
     pub model: ModelArgs,
+}
+
+/// The target the shipped gold files were tagged for.
+const GOLD_TARGET: &str = "Japan's rearmament";
+/// The shipped domain gold, the default calibration set.
+const SHIPPED_GOLD: [&str; 2] = ["eval/gold/allsides-dev.csv", "eval/gold/seeds.csv"];
+
+/// The calibration files of a run: as given; else the shipped gold when the target is the one
+/// it was tagged for and it is found (here or beside the program); else none.
+fn calibration_files(args: &RunArgs, target: &str) -> Vec<PathBuf> {
+    if args.no_calibration {
+        return Vec::new();
+    }
+    if !args.calibration.is_empty() {
+        return args.calibration.clone();
+    }
+    if target != GOLD_TARGET {
+        eprintln!("note: no error-adjusted profiles: the shipped gold was tagged for \"{GOLD_TARGET}\", not \"{target}\" (pass --calibration FILE with your own tags)");
+        return Vec::new();
+    }
+    SHIPPED_GOLD.iter().filter_map(|name| shipped_file(name)).collect()
+}
+
+/// A file of the repository, here or beside the program (target/release/stance).
+fn shipped_file(name: &str) -> Option<PathBuf> {
+    let local = PathBuf::from(name);
+    if local.exists() {
+        return Some(local);
+    }
+    std::env::current_exe().ok().and_then(|exe| Some(exe.parent()?.parent()?.parent()?.join(name))).filter(|p| p.exists())
 }
 
 #[derive(Debug, clap::Args)]
@@ -439,7 +583,8 @@ pub fn execute(args: Args) -> Result<()> {
     match args.command {
         Command::Run(a) => {
             let (config, config_origin, model) = a.model.resolve()?;
-            let settings = RunSettings { manifest: a.manifest, out: a.out, config, config_origin, model };
+            let calibration = calibration_files(&a, &config.target.name);
+            let settings = RunSettings { manifest: a.manifest, out: a.out, config, config_origin, model, calibration };
             let summary = pipeline::run(&settings)?;
             eprintln!(
                 "labelled {} sentences of {} documents in {:.1} s ({:.1} sentences/s; model load {:.1} s); reports in {}",
@@ -565,6 +710,97 @@ pub fn execute(args: Args) -> Result<()> {
             }
             _ => anyhow::bail!("eval needs --gold and --pred, or --data FILE (with --cv K to cross-validate adaptation)"),
         },
+        Command::Sample(a) => sample_command(&a)?,
+        Command::Agree(a) => agree_command(&a)?,
+        Command::Tag(a) => {
+            let annotator = a.annotator.clone().or_else(|| std::env::var("USER").ok()).unwrap_or_else(|| "unknown".into());
+            let (tagged, total) = crate::tagger::run(&a.sheet, &annotator, a.show_model)?;
+            eprintln!("{tagged} of {total} rows of {} tagged", a.sheet.display());
+        }
+    }
+    Ok(())
+}
+
+fn sample_command(a: &SampleArgs) -> Result<()> {
+    use crate::annotate::{read_candidates, read_excluded, sample, sheet_csv, SampleSpec};
+    let candidates = read_candidates(&a.run.join("sentences.csv"))?;
+    let focus = a
+        .focus
+        .as_deref()
+        .map(|f| {
+            regex::RegexBuilder::new(f).case_insensitive(true).build().with_context(|| format!("--focus '{f}' is not a regular expression"))
+        })
+        .transpose()?;
+    let spec = SampleSpec { strategy: a.strategy, n: a.n, seed: a.seed, by: a.by, focus, window: a.window };
+    let excluded = read_excluded(&a.exclude)?;
+    let other = match &a.other_run {
+        Some(dir) => Some(
+            read_candidates(&dir.join("sentences.csv"))?
+                .into_iter()
+                .map(|c| ((c.doc_id, c.sentence_id), c.stance))
+                .collect::<std::collections::HashMap<_, _>>(),
+        ),
+        None => None,
+    };
+    let within = if a.within.is_empty() { None } else { Some(read_excluded(&a.within)?) };
+    let chosen = sample(&candidates, &spec, &excluded, within.as_ref(), other.as_ref())?;
+    let titles = run_titles(&a.run)?;
+    write_atomic(&a.out, &sheet_csv(&candidates, &chosen, &titles, a.with_model)?)?;
+    let docs: std::collections::HashSet<&str> = chosen.iter().map(|&i| candidates[i].doc_id.as_str()).collect();
+    eprintln!(
+        "{} sentences of {} documents chosen ({:?}, seed {}; {} excluded texts) into {}",
+        chosen.len(),
+        docs.len(),
+        a.strategy,
+        a.seed,
+        excluded.len(),
+        a.out.display()
+    );
+    Ok(())
+}
+
+/// Document titles of a run, from the manifest its run.json names (empty when there is none).
+fn run_titles(run: &Path) -> Result<std::collections::HashMap<String, String>> {
+    let path = run.join("run.json");
+    let Ok(text) = std::fs::read_to_string(&path) else { return Ok(Default::default()) };
+    let json: serde_json::Value = serde_json::from_str(&text).with_context(|| format!("{}: not JSON", path.display()))?;
+    let Some(manifest) = json["manifest"].as_str().map(PathBuf::from) else { return Ok(Default::default()) };
+    if !manifest.is_file() {
+        return Ok(Default::default());
+    }
+    Ok(crate::manifest::read_manifest(&manifest)?.into_iter().map(|d| (d.doc_id, d.title)).collect())
+}
+
+fn agree_command(a: &AgreeArgs) -> Result<()> {
+    use crate::annotate::{adjudicate, agreement, read_tagger};
+    let categories: Vec<&str> = if a.column == "sentiment" { SENTIMENT_LABELS.to_vec() } else { STANCE_LABELS.to_vec() };
+    let taggers = a.files.iter().map(|f| read_tagger(f, &a.column, &categories)).collect::<Result<Vec<_>>>()?;
+    let mut names = std::collections::HashSet::new();
+    for t in &taggers {
+        if !names.insert(t.name.clone()) {
+            anyhow::bail!("two tagged files share the name '{}' (taggers are named by file stem): rename one", t.name);
+        }
+    }
+    if let Some(tie) = &a.tie {
+        if !categories.contains(&tie.as_str()) {
+            anyhow::bail!("--tie {tie}: not a {} label ({})", a.column, categories.join(", "));
+        }
+    }
+    let agreement = agreement(&taggers, &categories, crate::aggregate::Bootstrap { resamples: 2000, seed: 13 });
+    if agreement.pairable == 0 {
+        anyhow::bail!("no sentence was tagged by two of the files: check that they share doc_id and sentence text");
+    }
+    print!("{}", agreement.render(&taggers));
+    if let Some(out) = &a.out {
+        write_atomic(out, &agreement.to_csv()?)?;
+    }
+    if let Some(out) = &a.disagreements {
+        write_atomic(out, &agreement.disagreements_csv(&taggers)?)?;
+    }
+    if let Some(out) = &a.adjudicate {
+        let (csv, left_out) = adjudicate(&taggers, &categories, &a.column, a.prefer.as_deref(), a.tie.as_deref())?;
+        write_atomic(out, &csv)?;
+        println!("merged gold written to {} ({left_out} tied sentences left out)", out.display());
     }
     Ok(())
 }

@@ -20,6 +20,8 @@ pub struct GoldRow {
     pub sentence: String,
     pub stance: usize,
     pub sentiment: usize,
+    /// Who tagged it, when the file has an `annotator` column.
+    pub annotator: Option<String>,
 }
 
 /// One predicted sentence (from `sentences.csv`).
@@ -54,7 +56,13 @@ fn read_columns(path: &Path, columns: &[&str], what: &'static str) -> Result<Vec
 /// Reads a gold file: `doc_id,sentence,stance,sentiment` (extra columns allowed).
 pub fn read_gold(path: &Path) -> Result<Vec<GoldRow>> {
     let origin = path.display().to_string();
-    let rows = read_columns(path, &["doc_id", "sentence", "stance", "sentiment"], "gold file")?;
+    let has_annotator = CsvFile::open(path, "gold file")?.column("annotator").is_some();
+    let columns: &[&str] = if has_annotator {
+        &["doc_id", "sentence", "stance", "sentiment", "annotator"]
+    } else {
+        &["doc_id", "sentence", "stance", "sentiment"]
+    };
+    let rows = read_columns(path, columns, "gold file")?;
     if rows.is_empty() {
         bail!("{origin}: the gold file has no rows");
     }
@@ -69,6 +77,7 @@ pub fn read_gold(path: &Path) -> Result<Vec<GoldRow>> {
                 sentiment: parse_label(&SENTIMENT_LABELS, &f[3], "sentiment", &origin, line)?,
                 doc_id: f[0].trim().to_string(),
                 sentence: f[1].clone(),
+                annotator: f.get(4).map(|a| a.trim().to_string()).filter(|a| !a.is_empty()),
             })
         })
         .collect()
@@ -198,6 +207,9 @@ pub struct EvalReport {
     pub unmatched: Vec<(u64, String, String)>,
     pub stance: Metrics,
     pub sentiment: Metrics,
+    /// Per annotator (when the gold names them and there are several): stance and sentiment
+    /// metrics on that annotator's matched rows.
+    pub per_annotator: Vec<(String, Metrics, Metrics)>,
 }
 
 pub fn evaluate(gold: &[GoldRow], predictions: &[PredRow]) -> EvalReport {
@@ -208,20 +220,37 @@ pub fn evaluate(gold: &[GoldRow], predictions: &[PredRow]) -> EvalReport {
     let mut stance = Vec::new();
     let mut sentiment = Vec::new();
     let mut unmatched = Vec::new();
+    let mut by_annotator: std::collections::BTreeMap<&str, (Vec<(usize, usize)>, Vec<(usize, usize)>)> = Default::default();
     for g in gold {
         match index.get(&(g.doc_id.clone(), normalise(&g.sentence))) {
             Some(p) => {
                 stance.push((g.stance, p.stance));
                 sentiment.push((g.sentiment, p.sentiment));
+                if let Some(a) = &g.annotator {
+                    let entry = by_annotator.entry(a.as_str()).or_default();
+                    entry.0.push((g.stance, p.stance));
+                    entry.1.push((g.sentiment, p.sentiment));
+                }
             }
             None => unmatched.push((g.line, g.doc_id.clone(), g.sentence.clone())),
         }
     }
+    let per_annotator = if by_annotator.len() > 1 {
+        by_annotator
+            .into_iter()
+            .map(|(a, (st, se))| {
+                (a.to_string(), metrics("stance", STANCE_LABELS, [0, 1], &st), metrics("sentiment", SENTIMENT_LABELS, [0, 2], &se))
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     EvalReport {
         gold_rows: gold.len(),
         unmatched,
         stance: metrics("stance", STANCE_LABELS, [0, 1], &stance),
         sentiment: metrics("sentiment", SENTIMENT_LABELS, [0, 2], &sentiment),
+        per_annotator,
     }
 }
 
@@ -246,6 +275,14 @@ impl EvalReport {
                 for p in 0..3 {
                     w.write_record([m.task, "confusion", m.labels[g], m.labels[p], &m.confusion[[g, p]].to_string()])?;
                 }
+            }
+        }
+        for (annotator, st, se) in &self.per_annotator {
+            for m in [st, se] {
+                let label = format!("annotator:{annotator}");
+                w.write_record([m.task, "macro_f1", &label, "", &fmt(m.macro_f1)])?;
+                w.write_record([m.task, "accuracy", &label, "", &fmt(m.accuracy)])?;
+                w.write_record([m.task, "n", &label, "", &m.n.to_string()])?;
             }
         }
         Ok(w.into_inner()?)
@@ -278,6 +315,16 @@ impl EvalReport {
             for g in 0..3 {
                 let _ =
                     writeln!(s, "  {:<10} {:>6} {:>6} {:>6}", m.labels[g], m.confusion[[g, 0]], m.confusion[[g, 1]], m.confusion[[g, 2]]);
+            }
+        }
+        if !self.per_annotator.is_empty() {
+            let _ = writeln!(s, "\nper annotator");
+            for (annotator, st, se) in &self.per_annotator {
+                let _ = writeln!(
+                    s,
+                    "  {annotator}: n = {}; stance macro-F1 {:.3}, accuracy {:.3}; sentiment macro-F1 {:.3}, accuracy {:.3}",
+                    st.n, st.macro_f1, st.accuracy, se.macro_f1, se.accuracy
+                );
             }
         }
         s
@@ -334,8 +381,10 @@ mod tests {
     #[test]
     fn matching_normalises_whitespace_and_quotes_and_reports_misses() {
         let gold = vec![
-            GoldRow { line: 2, doc_id: "d".into(), sentence: "Japan’s  “spear”\nrole.".into(), stance: 0, sentiment: 1 },
-            GoldRow { line: 3, doc_id: "d".into(), sentence: "Not predicted.".into(), stance: 2, sentiment: 1 },
+            GoldRow {
+                line: 2, doc_id: "d".into(), sentence: "Japan’s  “spear”\nrole.".into(), stance: 0, sentiment: 1, annotator: None
+            },
+            GoldRow { line: 3, doc_id: "d".into(), sentence: "Not predicted.".into(), stance: 2, sentiment: 1, annotator: None },
         ];
         let preds = vec![PredRow { doc_id: "d".into(), text: "Japan's \"spear\" role.".into(), stance: 0, sentiment: 2 }];
         let report = evaluate(&gold, &preds);
@@ -362,5 +411,27 @@ mod tests {
             let err = format!("{:#}", read_gold(&path).unwrap_err());
             assert!(err.contains("gold.csv") && err.contains(expected), "{err}");
         }
+    }
+
+    #[test]
+    fn figures_per_annotator_when_the_gold_names_several() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("gold.csv");
+        std::fs::write(
+            &path,
+            "doc_id,sentence,stance,sentiment,annotator\nd,One.,favor,neutral,ann\nd,Two.,none,neutral,bo\nd,Three.,none,neutral,bo\n",
+        )
+        .unwrap();
+        let gold = read_gold(&path).unwrap();
+        assert_eq!(gold[0].annotator.as_deref(), Some("ann"));
+        let preds: Vec<PredRow> = ["One.", "Two.", "Three."]
+            .iter()
+            .map(|t| PredRow { doc_id: "d".into(), text: t.to_string(), stance: 2, sentiment: 1 })
+            .collect();
+        let report = evaluate(&gold, &preds);
+        let names: Vec<(&str, usize, f64)> = report.per_annotator.iter().map(|(a, st, _)| (a.as_str(), st.n, st.accuracy)).collect();
+        assert_eq!(names, [("ann", 1, 0.0), ("bo", 2, 1.0)]);
+        assert!(report.render().contains("bo: n = 2; stance macro-F1"));
+        assert!(String::from_utf8(report.to_csv().unwrap()).unwrap().contains("stance,accuracy,annotator:bo,,1.0000"));
     }
 }

@@ -7,6 +7,7 @@
 //! together for the commands in [`cli`].
 
 pub mod aggregate;
+pub mod annotate;
 pub mod clean;
 pub mod cli;
 pub mod config;
@@ -22,4 +23,5 @@ pub mod pipeline;
 pub mod report;
 pub mod split;
 pub mod table;
+pub mod tagger;
 pub mod train;

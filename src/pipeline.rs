@@ -2,7 +2,7 @@
 //! aggregation → reports. Input is read and checked before the model is loaded, so bad input
 //! fails fast, and nothing reaches the output folder before everything has succeeded.
 
-use crate::aggregate::{aggregate, Bootstrap, Labelled};
+use crate::aggregate::{aggregate, Bootstrap, Calibration, Labelled};
 use crate::clean::{Cleaned, Cleaner, LineRules};
 use crate::config::{Config, SENTIMENT_LABELS, STANCE_LABELS};
 use crate::encoder::{sha256_file, Encoder, FileDigest};
@@ -142,6 +142,9 @@ pub struct RunSettings {
     pub config: Config,
     pub config_origin: String,
     pub model: ModelSettings,
+    /// Gold-format files that measure the labeller's errors, for the error-adjusted profiles
+    /// (none: raw profiles only).
+    pub calibration: Vec<PathBuf>,
 }
 
 /// What `stance run` tells the user at the end.
@@ -197,13 +200,16 @@ pub fn run(settings: &RunSettings) -> Result<RunSummary> {
             });
         }
     }
+    let bootstrap = Bootstrap { resamples: settings.config.aggregate.bootstrap_resamples, seed: settings.config.aggregate.seed };
+    let calibration_started = Instant::now();
+    let calibration = calibrate(&settings.calibration, loaded.labeler.as_mut(), target, &entity, bootstrap)?;
+    let calibration_seconds = calibration_started.elapsed().as_secs_f64();
     let aggregate_started = Instant::now();
     let documents: Vec<(&str, &str, &str)> =
         docs.iter().map(|d| (d.entry.doc_id.as_str(), d.entry.outlet.as_str(), d.entry.group.as_str())).collect();
     let labelled: Vec<Labelled> =
         rows.iter().map(|r| Labelled { doc_id: r.doc_id, outlet: r.outlet, group: r.group, probs: r.probs }).collect();
-    let bootstrap = Bootstrap { resamples: settings.config.aggregate.bootstrap_resamples, seed: settings.config.aggregate.seed };
-    let (profiles, comparisons) = aggregate(&documents, &labelled, bootstrap);
+    let (profiles, comparisons) = aggregate(&documents, &labelled, bootstrap, calibration.as_ref().map(|c| &c.0));
     let aggregate_seconds = aggregate_started.elapsed().as_secs_f64();
 
     let dir = staging.path();
@@ -271,10 +277,43 @@ pub fn run(settings: &RunSettings) -> Result<RunSummary> {
             "total": started.elapsed().as_secs_f64(),
         },
         "sentences_per_second": rows.len() as f64 / label_seconds.max(1e-9),
+        "calibration": calibration.as_ref().map(|(c, files)| json!({
+            "files": files,
+            "rows_per_true_label": STANCE_LABELS.iter().zip(c.counts()).map(|(l, n)| (*l, n)).collect::<BTreeMap<_, _>>(),
+            "mean_predicted_given_true": STANCE_LABELS.iter().zip(c.matrix).map(|(l, row)| (*l, row)).collect::<BTreeMap<_, _>>(),
+            "method": "probabilistic adjusted classify-and-count, clipped to the simplex; intervals resample sentences and calibration rows",
+            "seconds": calibration_seconds,
+        })),
     });
     std::fs::write(dir.join("run.json"), serde_json::to_string_pretty(&run_json)? + "\n")?;
     staging.commit()?;
     Ok(RunSummary { documents: docs.len(), sentences: rows.len(), label_seconds, load_seconds: loaded.load_seconds })
+}
+
+/// Labels the calibration files' sentences with the run's labeller and measures its errors
+/// against their tags; None when no file is given.
+fn calibrate(
+    files: &[PathBuf],
+    labeler: &mut dyn Labeler,
+    target: &str,
+    entity: &EntityMatcher,
+    bootstrap: Bootstrap,
+) -> Result<Option<(Calibration, Vec<FileDigest>)>> {
+    if files.is_empty() {
+        return Ok(None);
+    }
+    let mut gold = Vec::new();
+    let mut digests = Vec::new();
+    for path in files {
+        gold.extend(crate::eval::read_gold(path)?);
+        digests.push(FileDigest { sha256: sha256_file(path)?, path: path.clone() });
+    }
+    let inputs: Vec<LabelInput> =
+        gold.iter().map(|g| LabelInput { text: g.sentence.as_str(), target, mention: entity.first(&g.sentence).map(|m| m.text) }).collect();
+    let probs = labeler.label(&inputs, &mut |_| {})?;
+    let rows = gold.iter().zip(&probs).map(|(g, p)| (g.stance, p.stance.map(|x| x as f64))).collect();
+    let origin = files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>().join(" + ");
+    Ok(Some((Calibration::new(origin, rows, bootstrap)?, digests)))
 }
 
 /// A doc_id usable as a file name (ids are free text in the manifest).

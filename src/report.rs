@@ -115,6 +115,10 @@ pub fn profiles_csv(profiles: &[Profile]) -> Result<Vec<u8>> {
     header.extend(SENTIMENT_LABELS.iter().map(|l| format!("n_target_{l}")));
     header.extend(SENTIMENT_LABELS.iter().map(|l| format!("share_target_{l}")));
     header.extend(estimate_cols("target_sentiment_index"));
+    for l in STANCE_LABELS {
+        header.extend(estimate_cols(&format!("adjusted_share_{l}")));
+    }
+    header.extend(estimate_cols("adjusted_stance_index"));
     w.write_record(&header)?;
     let estimate = |e: &Estimate| [num(e.value), num(e.low), num(e.high)];
     for p in profiles {
@@ -128,6 +132,13 @@ pub fn profiles_csv(profiles: &[Profile]) -> Result<Vec<u8>> {
         record.extend(p.target_sentiment_counts.iter().map(|c| c.to_string()));
         record.extend(p.target_sentiment_counts.iter().map(|&c| share(c, p.n_mentions)));
         record.extend(estimate(&p.target_sentiment_index));
+        match &p.adjusted {
+            Some(adj) => {
+                adj.shares.iter().for_each(|e| record.extend(estimate(e)));
+                record.extend(estimate(&adj.index));
+            }
+            None => record.extend(std::iter::repeat_n(String::new(), 12)),
+        }
         w.write_record(&record)?;
     }
     Ok(w.into_inner()?)
@@ -146,6 +157,12 @@ pub fn comparison_csv(comparisons: &[Comparison]) -> Result<Vec<u8>> {
         "difference_low",
         "difference_high",
         "js_distance",
+        "docs_a",
+        "docs_b",
+        "describes",
+        "adjusted_difference",
+        "adjusted_difference_low",
+        "adjusted_difference_high",
     ])?;
     for c in comparisons {
         let d = &c.index_difference;
@@ -160,6 +177,12 @@ pub fn comparison_csv(comparisons: &[Comparison]) -> Result<Vec<u8>> {
             num(d.low),
             num(d.high),
             num(c.js_distance),
+            c.docs_a.to_string(),
+            c.docs_b.to_string(),
+            if c.describes_groups() { "groups".to_string() } else { "documents (fewer than 2 a side)".to_string() },
+            c.adjusted_difference.map_or(String::new(), |d| num(d.value)),
+            c.adjusted_difference.map_or(String::new(), |d| num(d.low)),
+            c.adjusted_difference.map_or(String::new(), |d| num(d.high)),
         ])?;
     }
     Ok(w.into_inner()?)

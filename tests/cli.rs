@@ -519,3 +519,125 @@ fn bad_gold_and_classify_files_get_one_line_errors() {
     std::fs::write(&config, "[target]\nname = 5\n").unwrap();
     assert_one_line_error(&stance_with_stdin(&["classify", "--config", config.to_str().unwrap()], "x\n"), "bad.toml: line 2");
 }
+
+#[test]
+fn sample_writes_a_stratified_sheet_with_context_that_never_repeats_gold() {
+    let (dir, out, _) = seed_runs();
+    let sheet = dir.path().join("sheet-stratified.csv");
+    let args = [
+        "sample",
+        "--run",
+        out.to_str().unwrap(),
+        "--strategy",
+        "stratified",
+        "--by",
+        "group",
+        "--n",
+        "9",
+        "--out",
+        sheet.to_str().unwrap(),
+    ];
+    assert_ok(&stance(&args));
+    let rows = read_csv(&sheet);
+    assert_eq!(rows.len(), 9);
+    for group in ["academic", "Global Times", "Western analysis"] {
+        assert_eq!(rows.iter().filter(|r| r["group"] == group).count(), 3, "{group}");
+    }
+    assert!(rows.iter().all(|r| r["stance"].is_empty() && !r["title"].is_empty()), "{rows:?}");
+    assert!(rows.iter().any(|r| !r["previous"].is_empty()) && !rows[0].contains_key("model_stance"));
+    // Every seed sentence is in the seed gold: excluding it leaves nothing to choose.
+    let excluded = dir.path().join("sheet-excluded.csv");
+    let mut args: Vec<&str> = args.to_vec();
+    args.extend(["--exclude", "eval/gold/seeds.csv"]);
+    *args.iter_mut().find(|a| a.ends_with("sheet-stratified.csv")).unwrap() = excluded.to_str().unwrap();
+    assert_ok(&stance(&args));
+    assert!(read_csv(&excluded).is_empty());
+}
+
+#[test]
+fn agree_reproduces_the_shipped_agreement_figures_and_adjudicates() {
+    let output = stance(&["agree", "eval/gold/seeds.csv", "eval/gold/retag-d.csv"]);
+    assert_ok(&output);
+    let stdout = text(&output.stdout);
+    assert!(stdout.contains("134 by two or more"), "{stdout}");
+    assert!(stdout.contains("Cohen's kappa seeds vs retag-d: 0.775"), "{stdout}");
+    assert!(stdout.contains("Krippendorff's alpha (nominal): 0.774"), "{stdout}");
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b, merged) = (dir.path().join("a.csv"), dir.path().join("b.csv"), dir.path().join("merged.csv"));
+    std::fs::write(&a, "doc_id,sentence,stance\nd,One.,favor\nd,Two.,none\nd,Three.,against\n").unwrap();
+    std::fs::write(&b, "doc_id,sentence,stance\nd,One.,favor\nd,Two.,against\nd,Three.,\n").unwrap();
+    let output = stance(&["agree", a.to_str().unwrap(), b.to_str().unwrap(), "--adjudicate", merged.to_str().unwrap(), "--tie", "none"]);
+    assert_ok(&output);
+    assert!(text(&output.stdout).contains("2 by two or more") && text(&output.stdout).contains("disagreements: 1"));
+    let rows = read_csv(&merged);
+    let got: Vec<(&str, &str)> = rows.iter().map(|r| (r["sentence"].as_str(), r["stance"].as_str())).collect();
+    assert_eq!(got, [("One.", "favor"), ("Three.", "against"), ("Two.", "none")]);
+    assert_one_line_error(&stance(&["agree", a.to_str().unwrap(), "eval/gold/seeds.csv"]), "no sentence was tagged by two of the files");
+}
+
+/// Types `keys` into a pseudo-terminal session.
+fn key(p: &mut rexpect::session::PtySession, keys: &str) {
+    p.send(keys).unwrap();
+    p.flush().unwrap();
+}
+
+#[test]
+fn tag_is_driven_by_keys_in_a_terminal_saves_each_answer_and_resumes() {
+    let dir = tempfile::tempdir().unwrap();
+    let sheet = dir.path().join("sheet.csv");
+    std::fs::write(
+        &sheet,
+        "doc_id,sentence_id,sentence,stance,sentiment,annotator,tagged_at,note,outlet,group,title,previous,next\n\
+         d,1,First sentence.,,,,,,O,G,The title,,Second sentence.\n\
+         d,2,Second sentence.,,,,,,O,G,The title,First sentence.,Third sentence.\n\
+         d,3,Third sentence.,,,,,,O,G,The title,Second sentence.,\n",
+    )
+    .unwrap();
+    let spawn = || {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_stance"));
+        cmd.args(["tag", sheet.to_str().unwrap(), "--annotator", "t1"]).current_dir(root());
+        rexpect::session::spawn_command(cmd, Some(20_000)).expect("stance tag starts in a pseudo-terminal")
+    };
+    let mut p = spawn();
+    p.exp_string("[0 of 3 tagged] row 1 of 3").unwrap();
+    p.exp_string("First sentence.").unwrap();
+    key(&mut p, "f");
+    p.exp_string("sentiment?").unwrap();
+    key(&mut p, "+");
+    p.exp_string("row 2 of 3").unwrap();
+    key(&mut p, "n");
+    p.exp_string("sentiment?").unwrap();
+    key(&mut p, "0");
+    p.exp_string("row 3 of 3").unwrap();
+    key(&mut p, "u"); // undo row 2's answer
+    p.exp_string("[1 of 3 tagged] row 2 of 3").unwrap();
+    key(&mut p, "a");
+    p.exp_string("sentiment?").unwrap();
+    key(&mut p, "-");
+    p.exp_string("row 3 of 3").unwrap();
+    key(&mut p, "?");
+    p.exp_string("When torn between a stance and none, choose none").unwrap();
+    key(&mut p, "x");
+    p.exp_string("row 3 of 3").unwrap();
+    key(&mut p, "c");
+    p.exp_string("comment").unwrap();
+    key(&mut p, "hard one\r");
+    p.exp_string("note: hard one").unwrap();
+    key(&mut p, "s"); // skip: nothing left this session
+    p.exp_string("2 of 3 rows tagged").unwrap();
+    p.exp_eof().unwrap();
+    let rows = read_csv(&sheet);
+    let labels: Vec<(&str, &str, &str, &str)> =
+        rows.iter().map(|r| (r["stance"].as_str(), r["sentiment"].as_str(), r["annotator"].as_str(), r["note"].as_str())).collect();
+    assert_eq!(labels, [("favor", "positive", "t1", ""), ("against", "negative", "t1", ""), ("", "", "", "hard one")]);
+    assert!(rows[0]["tagged_at"].ends_with('Z'), "{:?}", rows[0]);
+    assert!(rows[0].contains_key("next"), "context columns are kept");
+    // Resumed at the first untagged row; the model's labels stay hidden without --show-model.
+    let mut p = spawn();
+    p.exp_string("[2 of 3 tagged] row 3 of 3").unwrap();
+    key(&mut p, "q");
+    let rest = p.exp_eof().unwrap();
+    assert!(!rest.contains("model:"), "{rest}");
+    // Not a terminal: a one-line error, and the sheet is untouched.
+    assert_one_line_error(&stance(&["tag", sheet.to_str().unwrap()]), "needs a terminal");
+}

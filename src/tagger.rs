@@ -1,0 +1,327 @@
+//! `stance tag`: an interactive terminal tagger over a tagging sheet (`stance sample`).
+//!
+//! One sentence at a time with its context, one key per label, and the sheet rewritten
+//! atomically after every answer, so a tagger can stop at any moment and resume later where
+//! the first untagged row is. The model's suggestion stays hidden unless asked for: a
+//! suggestion seen first anchors the tag, and the tags are meant to check the model.
+
+use crate::config::{SENTIMENT_LABELS, STANCE_LABELS};
+use crate::output::write_atomic;
+use anyhow::{bail, Context, Result};
+use crossterm::event::{self, Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use crossterm::terminal;
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+/// The guide's rules, shown on `?`.
+const RULES: &str = "\
+Stance toward the target (the annotation guide, shortened):
+  favor    the sentence presents the build-up as justified, necessary, beneficial, legitimate
+  against  it presents it as dangerous, destabilising, illegitimate, aggressive, harmful
+  none     facts without evaluation; both sides without leaning; something else; threats
+           mentioned without relating them to the build-up
+  Reported speech counts only when the sentence endorses it (\"X said ...\" is none).
+  Tag what the sentence says, not what you know of the outlet. Read it on its own, with the
+  title in mind. When torn between a stance and none, choose none.
+Sentiment (overall tone, independent of stance):
+  positive hopeful, approving, cooperative   neutral plain description
+  negative threat, conflict, failure, distrust, criticism";
+
+const KEYS: &str = "stance: [f]avor [a]gainst [n]one   then sentiment: [+] positive [0] neutral [-] negative\n\
+other: [s]kip  [u]ndo  [c]omment  [?] rules  [q]uit";
+
+/// A tagging sheet in memory: header and rows, label columns located.
+pub struct Sheet {
+    path: PathBuf,
+    header: Vec<String>,
+    rows: Vec<Vec<String>>,
+    col: Columns,
+}
+
+struct Columns {
+    stance: usize,
+    sentiment: usize,
+    sentence: usize,
+    annotator: usize,
+    tagged_at: usize,
+    note: usize,
+    doc_id: usize,
+    title: Option<usize>,
+    outlet: Option<usize>,
+    previous: Option<usize>,
+    next: Option<usize>,
+    model_stance: Option<usize>,
+    model_sentiment: Option<usize>,
+}
+
+impl Sheet {
+    /// Reads a sheet; `annotator`, `tagged_at` and `note` columns are added when missing.
+    pub fn read(path: &Path) -> Result<Self> {
+        let origin = path.display().to_string();
+        let mut reader = csv::ReaderBuilder::new().from_path(path).with_context(|| format!("{origin}: cannot open the sheet"))?;
+        let mut header: Vec<String> =
+            reader.headers().with_context(|| format!("{origin}: cannot read the header"))?.iter().map(String::from).collect();
+        let mut rows = Vec::new();
+        for (i, record) in reader.records().enumerate() {
+            let record = record.with_context(|| format!("{origin}: record {}: malformed CSV", i + 1))?;
+            rows.push(record.iter().map(String::from).collect::<Vec<_>>());
+        }
+        let find = |header: &[String], name: &str| header.iter().position(|h| h.trim_start_matches('\u{feff}') == name);
+        for name in ["annotator", "tagged_at", "note"] {
+            if find(&header, name).is_none() {
+                header.push(name.to_string());
+            }
+        }
+        for row in &mut rows {
+            row.resize(header.len(), String::new());
+        }
+        let need = |name: &str| {
+            find(&header, name)
+                .with_context(|| format!("{origin}: line 1: missing column '{name}' (a sheet needs doc_id, sentence, stance, sentiment)"))
+        };
+        let col = Columns {
+            stance: need("stance")?,
+            sentiment: need("sentiment")?,
+            sentence: need("sentence")?,
+            doc_id: need("doc_id")?,
+            annotator: need("annotator")?,
+            tagged_at: need("tagged_at")?,
+            note: need("note")?,
+            title: find(&header, "title"),
+            outlet: find(&header, "outlet"),
+            previous: find(&header, "previous"),
+            next: find(&header, "next"),
+            model_stance: find(&header, "model_stance"),
+            model_sentiment: find(&header, "model_sentiment"),
+        };
+        for (i, row) in rows.iter().enumerate() {
+            for (k, labels, what) in [(col.stance, &STANCE_LABELS, "stance"), (col.sentiment, &SENTIMENT_LABELS, "sentiment")] {
+                let v = row[k].trim();
+                if !v.is_empty() && !labels.contains(&v) {
+                    bail!("{origin}: record {}: unknown {what} label '{v}' (expected {})", i + 1, labels.join(", "));
+                }
+            }
+        }
+        if rows.is_empty() {
+            bail!("{origin}: the sheet has no rows");
+        }
+        Ok(Self { path: path.to_path_buf(), header, rows, col })
+    }
+
+    fn is_tagged(&self, i: usize) -> bool {
+        !self.rows[i][self.col.stance].is_empty() && !self.rows[i][self.col.sentiment].is_empty()
+    }
+
+    /// Rows with both labels.
+    pub fn tagged(&self) -> usize {
+        (0..self.rows.len()).filter(|&i| self.is_tagged(i)).count()
+    }
+
+    fn save(&self) -> Result<()> {
+        let mut w = csv::WriterBuilder::new().from_writer(Vec::new());
+        w.write_record(&self.header)?;
+        for row in &self.rows {
+            w.write_record(row)?;
+        }
+        write_atomic(&self.path, &w.into_inner()?)
+    }
+}
+
+/// UTC time as ISO 8601 (`2026-11-22T20:56:38Z`), from the system clock.
+fn now_utc() -> String {
+    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs()) as i64;
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+}
+
+/// Restores the terminal however the tagger ends.
+struct RawMode;
+impl RawMode {
+    fn enter() -> Result<Self> {
+        terminal::enable_raw_mode().context("cannot switch the terminal to raw mode")?;
+        Ok(Self)
+    }
+}
+impl Drop for RawMode {
+    fn drop(&mut self) {
+        let _ = terminal::disable_raw_mode();
+    }
+}
+
+fn read_key() -> Result<KeyEvent> {
+    loop {
+        if let Event::Key(key) = event::read()? {
+            if key.kind != KeyEventKind::Release {
+                return Ok(key);
+            }
+        }
+    }
+}
+
+/// Prints in raw mode (where a line feed does not return the carriage).
+fn say(out: &mut impl Write, text: &str) -> Result<()> {
+    write!(out, "{}", text.replace('\n', "\r\n"))?;
+    out.flush()?;
+    Ok(())
+}
+
+/// Reads a line of text in raw mode (for a comment); Esc cancels.
+fn read_line(out: &mut impl Write) -> Result<Option<String>> {
+    let mut text = String::new();
+    loop {
+        let key = read_key()?;
+        match key.code {
+            KeyCode::Enter => return Ok(Some(text)),
+            KeyCode::Esc => return Ok(None),
+            KeyCode::Backspace => {
+                if text.pop().is_some() {
+                    say(out, "\u{8} \u{8}")?;
+                }
+            }
+            KeyCode::Char(c) => {
+                text.push(c);
+                say(out, &c.to_string())?;
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Runs the tagger over `path` as `annotator`; returns (tagged rows, total rows) at the end.
+pub fn run(path: &Path, annotator: &str, show_model: bool) -> Result<(usize, usize)> {
+    if !std::io::stdin().is_terminal() {
+        bail!("stance tag is interactive and needs a terminal on stdin (to fill a sheet by script, edit its stance and sentiment columns)");
+    }
+    let mut sheet = Sheet::read(path)?;
+    if show_model && sheet.col.model_stance.is_none() {
+        bail!("{}: --show-model needs the model_stance column (write the sheet with stance sample --with-model)", path.display());
+    }
+    let mut out = std::io::stdout();
+    let _raw = RawMode::enter()?;
+    // Rows answered in this session, newest last, for undo.
+    let mut history: Vec<usize> = Vec::new();
+    let mut skipped = vec![false; sheet.rows.len()];
+    loop {
+        let Some(i) = (0..sheet.rows.len()).find(|&i| !sheet.is_tagged(i) && !skipped[i]) else { break };
+        show(&mut out, &sheet, i, show_model)?;
+        let key = read_key()?;
+        if key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c') {
+            break;
+        }
+        match key.code {
+            KeyCode::Char(c @ ('f' | 'a' | 'n')) => {
+                let stance = match c {
+                    'f' => "favor",
+                    'a' => "against",
+                    _ => "none",
+                };
+                say(&mut out, &format!("\nstance {stance}; sentiment? [+] positive [0] neutral [-] negative (Esc: back) "))?;
+                let sentiment = loop {
+                    match read_key()?.code {
+                        KeyCode::Char('+' | 'p') => break Some("positive"),
+                        KeyCode::Char('0' | 'e') => break Some("neutral"),
+                        KeyCode::Char('-' | 'g') => break Some("negative"),
+                        KeyCode::Esc => break None,
+                        _ => {}
+                    }
+                };
+                if let Some(sentiment) = sentiment {
+                    let c = &sheet.col;
+                    let (st, se, an, at) = (c.stance, c.sentiment, c.annotator, c.tagged_at);
+                    let row = &mut sheet.rows[i];
+                    row[st] = stance.into();
+                    row[se] = sentiment.into();
+                    row[an] = annotator.into();
+                    row[at] = now_utc();
+                    sheet.save()?;
+                    history.push(i);
+                }
+            }
+            KeyCode::Char('s') => skipped[i] = true,
+            KeyCode::Char('u') => {
+                if let Some(j) = history.pop() {
+                    let c = &sheet.col;
+                    let cols = [c.stance, c.sentiment, c.annotator, c.tagged_at];
+                    cols.iter().for_each(|&k| sheet.rows[j][k].clear());
+                    sheet.save()?;
+                    skipped.iter_mut().skip(j).for_each(|s| *s = false);
+                }
+            }
+            KeyCode::Char('c') => {
+                say(&mut out, "\ncomment (Enter to keep, Esc to cancel): ")?;
+                if let Some(text) = read_line(&mut out)? {
+                    let note = sheet.col.note;
+                    sheet.rows[i][note] = text;
+                    sheet.save()?;
+                }
+            }
+            KeyCode::Char('?') => {
+                say(&mut out, &format!("\x1b[2J\x1b[H{RULES}\n\n(any key to go back)"))?;
+                read_key()?;
+            }
+            KeyCode::Char('q') | KeyCode::Esc => break,
+            _ => {}
+        }
+    }
+    let (tagged, total) = (sheet.tagged(), sheet.rows.len());
+    say(&mut out, &format!("\x1b[2J\x1b[H{tagged} of {total} rows tagged; saved to {}\n", path.display()))?;
+    Ok((tagged, total))
+}
+
+fn show(out: &mut impl Write, sheet: &Sheet, i: usize, show_model: bool) -> Result<()> {
+    let row = &sheet.rows[i];
+    let c = &sheet.col;
+    let get = |k: Option<usize>| k.map(|k| row[k].as_str()).unwrap_or("");
+    let mut s = format!("\x1b[2J\x1b[H[{} of {} tagged] row {} of {}\n", sheet.tagged(), sheet.rows.len(), i + 1, sheet.rows.len());
+    s += &format!("document {}  {}  \x1b[1m{}\x1b[0m\n\n", row[c.doc_id], get(c.outlet), get(c.title));
+    if !get(c.previous).is_empty() {
+        s += &format!("\x1b[2m{}\x1b[0m\n", get(c.previous));
+    }
+    s += &format!(">> \x1b[1m{}\x1b[0m\n", row[c.sentence]);
+    if !get(c.next).is_empty() {
+        s += &format!("\x1b[2m{}\x1b[0m\n", get(c.next));
+    }
+    if !row[c.note].is_empty() {
+        s += &format!("\nnote: {}\n", row[c.note]);
+    }
+    if show_model {
+        s += &format!("\nmodel: stance {}, sentiment {}\n", get(c.model_stance), get(c.model_sentiment));
+    }
+    s += &format!("\n{KEYS}\n");
+    say(out, &s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn utc_time_is_iso() {
+        let t = now_utc();
+        assert_eq!(t.len(), 20, "{t}");
+        assert!(t.starts_with("20") && t.ends_with('Z') && &t[10..11] == "T", "{t}");
+    }
+
+    #[test]
+    fn sheets_are_checked_and_columns_added() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.csv");
+        std::fs::write(&path, "doc_id,sentence,stance,sentiment\nd,One.,,\nd,Two.,none,neutral\n").unwrap();
+        let sheet = Sheet::read(&path).unwrap();
+        assert_eq!(sheet.tagged(), 1);
+        assert_eq!(sheet.header, ["doc_id", "sentence", "stance", "sentiment", "annotator", "tagged_at", "note"]);
+        std::fs::write(&path, "doc_id,sentence,stance,sentiment\nd,One.,pro,\n").unwrap();
+        let err = format!("{:#}", Sheet::read(&path).err().unwrap());
+        assert!(err.contains("s.csv: record 1: unknown stance label 'pro'"), "{err}");
+    }
+}
