@@ -24,7 +24,10 @@ Examples:
   echo \"Japan's rearmament makes the region safer.\" | stance classify
   stance classify --input sentences.csv --target \"nuclear power\" > labels.csv
   stance eval --gold eval/gold/seeds.csv --pred out/seeds/sentences.csv
-  stance eval --task sentiment --data ../shared/datasets/newsmtsc/devtest_rw.jsonl --rows targets [--lexicon]";
+  stance eval --task sentiment --data ../shared/datasets/newsmtsc/devtest_rw.jsonl --rows targets [--lexicon]
+  stance sample --run out/seeds --strategy stratified --by group --n 60 --out sheet.csv
+  stance tag sheet.csv --annotator jz
+  stance agree eval/gold/seeds.csv eval/gold/retag-d.csv";
 
 /// Sentence-level stance and sentiment profiles of a corpus of articles and papers.
 ///
@@ -61,7 +64,7 @@ pub enum Command {
     /// Compare predicted labels with hand-tagged gold labels (--gold, --pred), or measure what
     /// adapting a model to your tags buys, by K-fold cross-validation (--cv K --data FILE).
     #[command(
-        after_help = "Examples:\n  stance eval --gold eval/gold/seeds.csv --pred out/seeds/sentences.csv\n  stance eval --cv 5 --data eval/gold/seeds.csv --init models/stance-minilm-v3"
+        after_help = "Examples:\n  stance eval --gold eval/gold/seeds.csv --pred out/seeds/sentences.csv\n  stance eval --cv 5 --data eval/gold/seeds.csv --init models/stance-minilm-v4"
     )]
     Eval(EvalArgs),
     /// Write a tagging sheet: sentences of a run chosen by a named, seeded strategy (random,
@@ -193,7 +196,7 @@ pub struct ModelArgs {
     #[arg(long, value_enum, default_value = "trained")]
     pub sentiment: SentimentKind,
     /// The trained model's folder, for --labeler trained.
-    /// [default: $STANCE_MODEL, else models/stance-minilm-v3 here or beside the program]
+    /// [default: $STANCE_MODEL, else models/stance-minilm-v4 here or beside the program]
     #[arg(long, value_name = "DIR")]
     pub model: Option<PathBuf>,
     /// The trained sentiment model's folder, for --labeler trained when the stance model has
@@ -422,18 +425,23 @@ pub struct TrainArgs {
 
 const TRAIN_EXAMPLES: &str = "\
 Examples:
-  # the shipped stance model: VAST, then the hand-written rows (see models/stance-minilm-v3/README.md)
+  # the shipped stance model: VAST, then hand-written rows, then news and analysis rows with the
+  # AllSides gold of fold 0 (see models/stance-minilm-v4/README.md)
   stance train --data ../shared/datasets/vast/vast_train.csv --dev ../shared/datasets/vast/vast_dev.compact.csv \\
       --text-col post,Tweet --label-map 0=against,1=favor,2=none --epochs 2 --max-tokens 112 \\
       --pooling interact --out models/stance-minilm-vast-v2
   python3 scripts/written_rows.py rows
   stance train --init models/stance-minilm-vast-v2 --data rows/train.csv --dev rows/dev.csv --epochs 5 \\
       --out models/stance-minilm-v3
+  python3 scripts/written_rows.py rows4 --extra data/written_news.csv --extra data/written_analysis.csv \\
+      --gold eval/gold/allsides-dev.csv --gold-fold 0/2
+  stance train --init models/stance-minilm-v3 --data rows4/train.csv --dev rows4/dev.csv --epochs 3 \\
+      --out models/stance-minilm-v4
   # the shipped sentiment model (NewsMTSC; see models/sentiment-minilm-newsmtsc/README.md)
   stance train --task sentiment --data ../shared/datasets/newsmtsc/train.jsonl --holdout 0.1 \\
       --max-tokens 96 --out models/sentiment-minilm-newsmtsc
   # adapt the stance model to your own hand-tagged sentences (gold-format CSV)
-  stance train --init models/stance-minilm-v3 --data my_tags.csv --out models/stance-mine";
+  stance train --init models/stance-minilm-v4 --data my_tags.csv --out models/stance-mine";
 
 impl ModelArgs {
     /// Resolves the config file and model settings.
@@ -458,7 +466,7 @@ impl ModelArgs {
 fn shipped_model(task: &str) -> PathBuf {
     let (var, name) = match task {
         "sentiment" => ("STANCE_SENTIMENT_MODEL", "models/sentiment-minilm-newsmtsc"),
-        _ => ("STANCE_MODEL", "models/stance-minilm-v3"),
+        _ => ("STANCE_MODEL", "models/stance-minilm-v4"),
     };
     if let Some(dir) = std::env::var_os(var) {
         return dir.into();
@@ -824,12 +832,15 @@ fn metrics_csv(scored: &[(&str, &Metrics)]) -> Result<Vec<u8>> {
 fn metrics_line(m: &Metrics) -> String {
     let f1: Vec<String> = m.per_class.iter().zip(m.labels).map(|(c, l)| format!("{l} {:.3}", c.2)).collect();
     format!(
-        "macro-F1 {:.3} (95% CI {})  F_avg {:.3}  accuracy {:.3}  kappa {:.3}  ({})",
+        "macro-F1 {:.3} (95% CI {})  F_avg {:.3}  accuracy {:.3}  kappa {:.3}  ({})  neutral called polar {:.3} ({:.3}–{:.3})",
         m.macro_f1,
         m.interval_text(),
         m.f_avg,
         m.accuracy,
         m.kappa,
-        f1.join(", ")
+        f1.join(", "),
+        m.false_polar.value,
+        m.false_polar.low,
+        m.false_polar.high
     )
 }

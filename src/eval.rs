@@ -117,6 +117,20 @@ pub struct Metrics {
     pub accuracy: f64,
     pub kappa: f64,
     pub n: usize,
+    /// Share of the gold-neutral rows (none; neutral) given a polar label, with its 95% Wilson
+    /// interval: for stance, how often the labeller reads a stance into text that takes none.
+    pub false_polar: Estimate,
+}
+
+/// A proportion k/n with its 95% Wilson score interval.
+pub fn wilson(k: usize, n: usize) -> Estimate {
+    if n == 0 {
+        return Estimate { value: f64::NAN, low: f64::NAN, high: f64::NAN };
+    }
+    let (z, n, p) = (1.959_964, n as f64, k as f64 / n as f64);
+    let centre = (p + z * z / (2.0 * n)) / (1.0 + z * z / n);
+    let half = z * (p * (1.0 - p) / n + z * z / (4.0 * n * n)).sqrt() / (1.0 + z * z / n);
+    Estimate { value: p, low: (centre - half).max(0.0), high: (centre + half).min(1.0) }
 }
 
 /// Metrics from (gold, predicted) label indices. Precision, recall or F1 with a zero
@@ -131,7 +145,10 @@ pub fn metrics(task: &'static str, labels: [&'static str; 3], polar: [usize; 2],
         (0..3).map(|k| ratio(confusion.row(k).sum() as f64, n as f64) * ratio(confusion.column(k).sum() as f64, n as f64)).sum();
     let kappa = if n == 0 || chance >= 1.0 { f64::NAN } else { (accuracy - chance) / (1.0 - chance) };
     let macro_f1_of = |scores: &[(f64, f64, f64, usize)]| scores.iter().map(|c| c.2).sum::<f64>() / 3.0;
+    let neutral = 3 - polar[0] - polar[1];
+    let false_polar = wilson(confusion[[neutral, polar[0]]] + confusion[[neutral, polar[1]]], confusion.row(neutral).sum());
     Metrics {
+        false_polar,
         task,
         labels,
         macro_f1: macro_f1_of(&per_class),
@@ -182,7 +199,7 @@ fn ratio(a: f64, b: f64) -> f64 {
 
 impl Metrics {
     /// The summary figures by their CSV names, the macro-F1 interval's ends included.
-    pub fn summary(&self) -> [(&'static str, f64); 6] {
+    pub fn summary(&self) -> [(&'static str, f64); 9] {
         [
             ("macro_f1", self.macro_f1),
             ("macro_f1_low", self.macro_f1_interval.low),
@@ -190,7 +207,19 @@ impl Metrics {
             ("f_avg", self.f_avg),
             ("accuracy", self.accuracy),
             ("kappa", self.kappa),
+            ("neutral_called_polar", self.false_polar.value),
+            ("neutral_called_polar_low", self.false_polar.low),
+            ("neutral_called_polar_high", self.false_polar.high),
         ]
+    }
+
+    /// The two polar labels' indices (favor/against; positive/negative).
+    pub fn polar_indices(&self) -> [usize; 2] {
+        if self.task == "sentiment" {
+            [0, 2]
+        } else {
+            [0, 1]
+        }
     }
 
     /// The macro-F1 interval as "0.400–0.671".
@@ -310,6 +339,16 @@ impl EvalReport {
                 m.f_avg,
                 m.accuracy,
                 m.kappa
+            );
+            let _ = writeln!(
+                s,
+                "  gold {} called {} or {}: {:.3} (95% CI {:.3}–{:.3})",
+                m.labels[3 - m.polar_indices()[0] - m.polar_indices()[1]],
+                m.labels[m.polar_indices()[0]],
+                m.labels[m.polar_indices()[1]],
+                m.false_polar.value,
+                m.false_polar.low,
+                m.false_polar.high
             );
             let _ = writeln!(s, "  confusion (rows gold, columns predicted: {})", m.labels.join(" / "));
             for g in 0..3 {
@@ -433,5 +472,17 @@ mod tests {
         assert_eq!(names, [("ann", 1, 0.0), ("bo", 2, 1.0)]);
         assert!(report.render().contains("bo: n = 2; stance macro-F1"));
         assert!(String::from_utf8(report.to_csv().unwrap()).unwrap().contains("stance,accuracy,annotator:bo,,1.0000"));
+    }
+
+    #[test]
+    fn wilson_interval_matches_a_known_case_and_false_polar_counts_neutral_rows() {
+        // 10 of 100: Wilson 95% interval 0.0552–0.1744.
+        let e = wilson(10, 100);
+        assert!((e.low - 0.0552).abs() < 1e-4 && (e.high - 0.1744).abs() < 1e-4, "{e:?}");
+        assert!(wilson(0, 0).value.is_nan());
+        let m = metrics("stance", STANCE_LABELS, [0, 1], &[(2, 0), (2, 1), (2, 2), (2, 2), (0, 2)]);
+        assert_eq!(m.false_polar.value, 0.5);
+        let m = metrics("sentiment", SENTIMENT_LABELS, [0, 2], &[(1, 0), (1, 1), (0, 2)]);
+        assert_eq!(m.false_polar.value, 0.5);
     }
 }

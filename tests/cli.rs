@@ -141,7 +141,7 @@ fn run_writes_every_report_for_all_five_seeds() {
     assert!(run["sentences_per_second"].as_f64().unwrap() > 0.0);
     assert_eq!(run["versions"]["libtorch"].as_str().unwrap().split('+').next(), Some("2.4.0"));
     let sums = std::fs::read_to_string(root().join("models/base/SHA256SUMS")).unwrap()
-        + &std::fs::read_to_string(root().join("models/stance-minilm-v3/SHA256SUMS")).unwrap()
+        + &std::fs::read_to_string(root().join("models/stance-minilm-v4/SHA256SUMS")).unwrap()
         + &std::fs::read_to_string(root().join("models/sentiment-minilm-newsmtsc/SHA256SUMS")).unwrap();
     assert_eq!(run["labeler"], "cross-encoder", "the trained model is the default labeler");
     assert_eq!(run["sentiment_source"], "sentiment model");
@@ -315,13 +315,18 @@ fn the_shipped_stance_models_label_unmistakable_sentences_for_two_targets() {
          \"Nuclear power is clean, safe and reliable, and we should build many more reactors.\",nuclear power\n\
          \"Nuclear power is a dangerous, reckless gamble; every reactor should be shut down.\",nuclear power\n\
          \"The Diet will vote on the defence ministry's budget request in March.\",Japan's rearmament\n\
-         \"The reactor restarted in October after an inspection by the regulator.\",nuclear power\n",
+         \"The reactor restarted in October after an inspection by the regulator.\",nuclear power\n\
+         \"North Korea fired a ballistic missile that splashed down in the sea west of Japan on Sunday.\",Japan's rearmament\n\
+         \"The Pentagon is sending two more destroyers with missile defenses to Japan.\",Japan's rearmament\n\
+         \"Lawmakers should reject the carbon tax outright.\",carbon tax\n",
     )
     .unwrap();
-    // The default (v3) also learned that on-topic description is `none`; the older two were
+    // The default (v4) also learned that news about threats and deployments is `none`, and that
+    // a relevant sentence can be against; v3 learned on-topic description; the older two were
     // trained on VAST alone, whose `none` is mostly off-topic text, so only their stance rows count.
-    let table: [(Option<&str>, &[&str]); 3] = [
-        (None, &["favor", "against", "favor", "against", "none", "none"]),
+    let table: [(Option<&str>, &[&str]); 4] = [
+        (None, &["favor", "against", "favor", "against", "none", "none", "none", "none", "against"]),
+        (Some("models/stance-minilm-v3"), &["favor", "against", "favor", "against", "none", "none"]),
         (Some("models/stance-minilm-vast-v2"), &["favor", "against", "favor", "against"]),
         (Some("models/stance-minilm-vast"), &["favor", "against", "favor", "against"]),
     ];
@@ -437,7 +442,7 @@ fn help_explains_commands_with_examples() {
     let output = stance(&["--help"]);
     assert_ok(&output);
     let help = text(&output.stdout);
-    for word in ["run", "split", "classify", "eval", "Examples:"] {
+    for word in ["run", "split", "classify", "eval", "sample", "tag", "agree", "Examples:"] {
         assert!(help.contains(word), "{word} missing from --help");
     }
 }
@@ -640,4 +645,54 @@ fn tag_is_driven_by_keys_in_a_terminal_saves_each_answer_and_resumes() {
     assert!(!rest.contains("model:"), "{rest}");
     // Not a terminal: a one-line error, and the sheet is untouched.
     assert_one_line_error(&stance(&["tag", sheet.to_str().unwrap()]), "needs a terminal");
+}
+
+/// The stance index of each seed group must point the way the hand-tagged gold's does (index =
+/// share favor − share against), or its interval must hold the gold's value: the check that
+/// the index measures stance, not how often a group writes about the military. The
+/// error-adjusted index is checked for every group. The raw index of the default model still
+/// points the wrong way for the two one-document groups (academic, Global Times: README,
+/// "Stance quality"), so it is checked only for the group of three documents, and the two
+/// known failures are asserted as such, so that a model that fixes them fails here and gets
+/// this test tightened.
+#[test]
+fn seed_group_indices_point_the_way_the_gold_does() {
+    let (_, out, _) = seed_runs();
+    let group_of: std::collections::HashMap<String, String> =
+        read_csv(&root().join("seeds/manifest.csv")).into_iter().map(|r| (r["doc_id"].clone(), r["group"].clone())).collect();
+    let mut tally: std::collections::HashMap<String, (f64, f64)> = Default::default();
+    for r in read_csv(&root().join("eval/gold/seeds.csv")) {
+        let t = tally.entry(group_of[&r["doc_id"]].clone()).or_default();
+        t.1 += 1.0;
+        t.0 += match r["stance"].as_str() {
+            "favor" => 1.0,
+            "against" => -1.0,
+            _ => 0.0,
+        };
+    }
+    let profiles = read_csv(&out.join("profiles.csv"));
+    let mut checked = 0;
+    for p in profiles.iter().filter(|p| p["level"] == "group") {
+        let (sum, n) = tally[&p["key"]];
+        let gold = sum / n;
+        for index in ["stance_index", "adjusted_stance_index"] {
+            let get = |suffix: &str| -> f64 { p[&format!("{index}{suffix}")].parse().unwrap() };
+            let (value, low, high) = (get(""), get("_low"), get("_high"));
+            let right_way = value.signum() == gold.signum() || (low <= gold && gold <= high);
+            let known_failure = index == "stance_index" && p["key"] != "Western analysis";
+            assert_eq!(right_way, !known_failure, "{}: {index} {value:.3} ({low:.3} to {high:.3}) vs the gold's {gold:.3}", p["key"]);
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 6);
+    // The adjustment came from the shipped gold, and says so; one-document groups are flagged.
+    let run: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("run.json")).unwrap()).unwrap();
+    let files: Vec<&str> = run["calibration"]["files"].as_array().unwrap().iter().map(|f| f["path"].as_str().unwrap()).collect();
+    assert_eq!(files, ["eval/gold/allsides-dev.csv", "eval/gold/seeds.csv"]);
+    assert_eq!(run["calibration"]["rows_per_true_label"]["against"], 7);
+    for c in read_csv(&out.join("comparison.csv")) {
+        assert!(c["docs_a"] == "1" || c["docs_b"] == "1", "every seed comparison has a one-document side: {c:?}");
+        assert!(c["describes"].starts_with("documents"), "{c:?}");
+        assert!(!c["adjusted_difference"].is_empty(), "{c:?}");
+    }
 }
