@@ -471,12 +471,7 @@ fn shipped_model(task: &str) -> PathBuf {
     if let Some(dir) = std::env::var_os(var) {
         return dir.into();
     }
-    let local = PathBuf::from(name);
-    if local.is_dir() {
-        return local;
-    }
-    // target/release/stance → the repository's models/.
-    std::env::current_exe().ok().and_then(|exe| Some(exe.parent()?.parent()?.parent()?.join(name))).filter(|p| p.is_dir()).unwrap_or(local)
+    shipped_file(name).unwrap_or_else(|| PathBuf::from(name))
 }
 
 impl TrainingArgs {
@@ -603,6 +598,10 @@ pub fn execute(args: Args) -> Result<()> {
                 summary.load_seconds,
                 settings.out.display()
             );
+            if !settings.calibration.is_empty() {
+                let files: Vec<String> = settings.calibration.iter().map(|f| f.display().to_string()).collect();
+                eprintln!("profiles also error-adjusted by the labeller's errors on {} (run.json: calibration)", files.join(" + "));
+            }
         }
         Command::Split(a) => {
             let (cleaned, _) = pipeline::prepare_file(&a.file)?;
