@@ -639,49 +639,73 @@ impl Agreement {
     }
 }
 
-/// A merged gold set: per sentence, the label most taggers gave; a tie goes to `prefer`
-/// (a tagger's name) when that tagger tagged it, else to `tie_label` when given (e.g. "none":
-/// the guide's "when torn, choose none"), else the sentence is left out. Returns the CSV
-/// (`doc_id,sentence,<column>,annotator`) and the number of sentences left out.
-pub fn adjudicate(
-    taggers: &[TaggerFile],
-    categories: &[&str],
-    column: &str,
-    prefer: Option<&str>,
-    tie_label: Option<&str>,
-) -> Result<(Vec<u8>, usize)> {
-    let prefer_index = match prefer {
-        Some(name) => Some(taggers.iter().position(|t| t.name == name).with_context(|| {
-            format!(
-                "--prefer {name}: no such tagger (taggers are named by file stem: {})",
-                taggers.iter().map(|t| t.name.as_str()).collect::<Vec<_>>().join(", ")
-            )
-        })?),
-        None => None,
-    };
-    let (keys, data) = reliability(taggers, categories);
-    let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(["doc_id", "sentence", column, "annotator"])?;
-    let mut left_out = 0;
-    for (key, unit) in keys.iter().zip(&data) {
-        let mut c = vec![0; categories.len()];
-        unit.iter().flatten().for_each(|&x| c[x] += 1);
-        let top = *c.iter().max().unwrap_or(&0);
-        let leaders: Vec<usize> = (0..c.len()).filter(|&x| c[x] == top).collect();
-        let decided = if leaders.len() == 1 {
-            Some((leaders[0], "majority".to_string()))
-        } else if let Some(label) = prefer_index.and_then(|p| unit[p]) {
-            Some((label, format!("tie: {}", taggers[prefer_index.unwrap()].name)))
-        } else {
-            tie_label.and_then(|t| categories.iter().position(|c| *c == t)).map(|l| (l, format!("tie: {}", categories[l])))
-        };
-        match decided {
-            Some((label, how)) => {
-                let text = taggers.iter().find_map(|t| t.texts.get(key)).unwrap_or(&key.1);
-                w.write_record([key.0.as_str(), text, categories[label], &format!("adjudicated ({how})")])?;
-            }
-            None => left_out += 1,
+/// One label column to adjudicate: its name, its labels, the neutral label that "when torn,
+/// choose none" falls back to, and every tagger's tags in it.
+pub struct LabelColumn<'a> {
+    pub name: &'a str,
+    pub categories: &'a [&'a str],
+    pub neutral: &'a str,
+    pub taggers: Vec<TaggerFile>,
+}
+
+/// A merged gold set: per sentence and label column, the label most taggers gave; a tie goes
+/// to `prefer` (a tagger's name) when that tagger tagged it, else to the column's neutral label
+/// when `ties_neutral` (the guide's "when torn, choose none"), else the sentence is left out.
+/// Returns the CSV (`doc_id,sentence,<one column per label column>,annotator`) and the number
+/// of sentences left out.
+pub fn adjudicate(columns: &[LabelColumn], prefer: Option<&str>, ties_neutral: bool) -> Result<(Vec<u8>, usize)> {
+    let names: Vec<&str> = columns.first().map(|c| c.taggers.iter().map(|t| t.name.as_str()).collect()).unwrap_or_default();
+    if let Some(name) = prefer {
+        if !names.contains(&name) {
+            bail!("--prefer {name}: no such tagger (taggers are named by file stem: {})", names.join(", "));
         }
+    }
+    let mut keys: Vec<(String, String)> =
+        columns.iter().flat_map(|c| c.taggers.iter().flat_map(|t| t.labels.keys().cloned())).collect::<HashSet<_>>().into_iter().collect();
+    keys.sort();
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut header = vec!["doc_id", "sentence"];
+    header.extend(columns.iter().map(|c| c.name));
+    header.push("annotator");
+    w.write_record(&header)?;
+    let mut left_out = 0;
+    'sentences: for key in &keys {
+        let mut labels = Vec::new();
+        let mut how = Vec::new();
+        for column in columns {
+            let given: Vec<(usize, &str)> = column
+                .taggers
+                .iter()
+                .filter_map(|t| {
+                    Some((column.categories.iter().position(|c| Some(*c) == t.labels.get(key).map(String::as_str))?, t.name.as_str()))
+                })
+                .collect();
+            let mut counts = vec![0; column.categories.len()];
+            given.iter().for_each(|&(label, _)| counts[label] += 1);
+            let top = *counts.iter().max().unwrap_or(&0);
+            let leaders: Vec<usize> = (0..counts.len()).filter(|&x| counts[x] == top && top > 0).collect();
+            let preferred = prefer.and_then(|p| given.iter().find(|(_, name)| *name == p).map(|&(label, _)| label));
+            let decided = match (leaders.as_slice(), preferred) {
+                ([only], _) => Some((*only, "majority".to_string())),
+                (_, Some(label)) => Some((label, format!("tie to {}", prefer.unwrap_or_default()))),
+                _ if ties_neutral => {
+                    column.categories.iter().position(|c| *c == column.neutral).map(|l| (l, format!("tie to {}", column.neutral)))
+                }
+                _ => None,
+            };
+            let Some((label, rule)) = decided else {
+                left_out += 1;
+                continue 'sentences;
+            };
+            labels.push(column.categories[label]);
+            how.push(format!("{}: {rule}", column.name));
+        }
+        let text = columns.iter().flat_map(|c| &c.taggers).find_map(|t| t.texts.get(key)).unwrap_or(&key.1);
+        let mut record = vec![key.0.as_str(), text.as_str()];
+        record.extend(labels);
+        let provenance = format!("adjudicated ({})", how.join("; "));
+        record.push(&provenance);
+        w.write_record(&record)?;
     }
     Ok((w.into_inner()?, left_out))
 }
@@ -781,16 +805,30 @@ mod tests {
         let ab = &ag.pairs[0];
         assert_eq!((ab.n, ab.confusion[2][1]), (3, 1));
         // "Two." is a three-way tie: left out without a rule, decided by --prefer or "none".
-        let (csv, left) = adjudicate(&all, &cats, "stance", None, None).unwrap();
+        let column =
+            |taggers: &[TaggerFile]| vec![LabelColumn { name: "stance", categories: &cats, neutral: "none", taggers: taggers.to_vec() }];
+        let (csv, left) = adjudicate(&column(&all), None, false).unwrap();
         assert_eq!(left, 1);
         assert!(!String::from_utf8(csv).unwrap().contains("Two."));
-        let (csv, left) = adjudicate(&all, &cats, "stance", Some("b"), None).unwrap();
+        let (csv, left) = adjudicate(&column(&all), Some("b"), false).unwrap();
         let text = String::from_utf8(csv).unwrap();
         assert_eq!(left, 0);
-        assert!(text.contains("d,Two.,against,adjudicated (tie: b)"), "{text}");
-        let (csv, _) = adjudicate(&all, &cats, "stance", None, Some("none")).unwrap();
-        assert!(String::from_utf8(csv).unwrap().contains("d,Two.,none,adjudicated (tie: none)"));
-        assert!(adjudicate(&all, &cats, "stance", Some("zed"), None).is_err());
+        assert!(text.contains("d,Two.,against,adjudicated (stance: tie to b)"), "{text}");
+        let (csv, _) = adjudicate(&column(&all), None, true).unwrap();
+        assert!(String::from_utf8(csv).unwrap().contains("d,Two.,none,adjudicated (stance: tie to none)"));
+        assert!(adjudicate(&column(&all), Some("zed"), false).is_err());
+        // Two columns: each decided on its own; a sentence is kept only when both are.
+        let sentiment =
+            [tagger("a", &[("One.", "positive"), ("Two.", "neutral")]), tagger("b", &[("One.", "positive"), ("Two.", "negative")])];
+        let sentiment_cats = ["positive", "neutral", "negative"];
+        let both = vec![
+            LabelColumn { name: "stance", categories: &cats, neutral: "none", taggers: all[..2].to_vec() },
+            LabelColumn { name: "sentiment", categories: &sentiment_cats, neutral: "neutral", taggers: sentiment.to_vec() },
+        ];
+        let (csv, left) = adjudicate(&both, None, false).unwrap();
+        let text = String::from_utf8(csv).unwrap();
+        assert_eq!(left, 3, "{text}"); // Two. ties on both; Three. and Four. have no sentiment tags
+        assert!(text.starts_with("doc_id,sentence,stance,sentiment,annotator\nd,One.,favor,positive,"), "{text}");
     }
 
     fn cand(doc: &str, id: usize, group: &str, text: &str, p: [f64; 3]) -> Candidate {

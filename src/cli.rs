@@ -75,7 +75,7 @@ pub enum Command {
     /// (nominal, missing values allowed) with 95% intervals, per-label agreement, the confusion
     /// between taggers and the sentences to settle; --adjudicate writes a merged gold file.
     #[command(
-        after_help = "Examples:\n  stance agree tags-a.csv tags-b.csv\n  stance agree a.csv b.csv c.csv --adjudicate gold.csv --tie none"
+        after_help = "Examples:\n  stance agree tags-a.csv tags-b.csv\n  stance agree a.csv b.csv c.csv --adjudicate gold.csv --ties-neutral"
     )]
     Agree(AgreeArgs),
     /// Tag a sheet interactively in the terminal: one sentence at a time with its context, one
@@ -162,16 +162,18 @@ pub struct AgreeArgs {
     /// Write the disagreements (doc_id, sentence, each tagger's label) as CSV here.
     #[arg(long, value_name = "FILE")]
     pub disagreements: Option<PathBuf>,
-    /// Write a merged gold file here: the majority label of each sentence.
+    /// Write a merged gold file here: per sentence, the majority label of every label column
+    /// the files share (stance and sentiment), ready for `stance eval --gold`.
     #[arg(long, value_name = "FILE")]
     pub adjudicate: Option<PathBuf>,
     /// With --adjudicate: a tie goes to this tagger (a file stem).
     #[arg(long, value_name = "NAME", requires = "adjudicate")]
     pub prefer: Option<String>,
-    /// With --adjudicate: a tie the preferred tagger does not settle gets this label (the
-    /// guide's "when torn, choose none": --tie none); otherwise the sentence is left out.
-    #[arg(long, value_name = "LABEL", requires = "adjudicate")]
-    pub tie: Option<String>,
+    /// With --adjudicate: a tie the preferred tagger does not settle gets the neutral label
+    /// (stance none, sentiment neutral: the guide's "when torn, choose none"); otherwise the
+    /// sentence is left out.
+    #[arg(long, requires = "adjudicate")]
+    pub ties_neutral: bool,
 }
 
 /// Model and configuration options shared by the commands that label.
@@ -779,18 +781,13 @@ fn run_titles(run: &Path) -> Result<std::collections::HashMap<String, String>> {
 }
 
 fn agree_command(a: &AgreeArgs) -> Result<()> {
-    use crate::annotate::{adjudicate, agreement, read_tagger};
+    use crate::annotate::{adjudicate, agreement, read_tagger, LabelColumn};
     let categories: Vec<&str> = if a.column == "sentiment" { SENTIMENT_LABELS.to_vec() } else { STANCE_LABELS.to_vec() };
     let taggers = a.files.iter().map(|f| read_tagger(f, &a.column, &categories)).collect::<Result<Vec<_>>>()?;
     let mut names = std::collections::HashSet::new();
     for t in &taggers {
         if !names.insert(t.name.clone()) {
             anyhow::bail!("two tagged files share the name '{}' (taggers are named by file stem): rename one", t.name);
-        }
-    }
-    if let Some(tie) = &a.tie {
-        if !categories.contains(&tie.as_str()) {
-            anyhow::bail!("--tie {tie}: not a {} label ({})", a.column, categories.join(", "));
         }
     }
     let agreement = agreement(&taggers, &categories, crate::aggregate::Bootstrap { resamples: 2000, seed: 13 });
@@ -805,9 +802,27 @@ fn agree_command(a: &AgreeArgs) -> Result<()> {
         write_atomic(out, &agreement.disagreements_csv(&taggers)?)?;
     }
     if let Some(out) = &a.adjudicate {
-        let (csv, left_out) = adjudicate(&taggers, &categories, &a.column, a.prefer.as_deref(), a.tie.as_deref())?;
+        // Every label column all files have, so the merged file is a complete gold file.
+        let mut columns = Vec::new();
+        for (name, labels, neutral) in [("stance", &STANCE_LABELS, "none"), ("sentiment", &SENTIMENT_LABELS, "neutral")] {
+            let shared = a
+                .files
+                .iter()
+                .map(|f| Ok(crate::table::CsvFile::open(f, "tagged file")?.column(name).is_some()))
+                .collect::<Result<Vec<bool>>>()?;
+            if shared.iter().all(|&s| s) {
+                let taggers = a.files.iter().map(|f| read_tagger(f, name, labels)).collect::<Result<Vec<_>>>()?;
+                columns.push(LabelColumn { name, categories: labels, neutral, taggers });
+            }
+        }
+        let (csv, left_out) = adjudicate(&columns, a.prefer.as_deref(), a.ties_neutral)?;
         write_atomic(out, &csv)?;
-        println!("merged gold written to {} ({left_out} tied sentences left out)", out.display());
+        let names: Vec<&str> = columns.iter().map(|c| c.name).collect();
+        println!(
+            "merged gold ({}) written to {} ({left_out} sentences left out: a tie not settled, or a label missing)",
+            names.join(", "),
+            out.display()
+        );
     }
     Ok(())
 }

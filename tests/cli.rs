@@ -569,15 +569,34 @@ fn agree_reproduces_the_shipped_agreement_figures_and_adjudicates() {
     assert!(stdout.contains("Krippendorff's alpha (nominal): 0.774"), "{stdout}");
     let dir = tempfile::tempdir().unwrap();
     let (a, b, merged) = (dir.path().join("a.csv"), dir.path().join("b.csv"), dir.path().join("merged.csv"));
-    std::fs::write(&a, "doc_id,sentence,stance\nd,One.,favor\nd,Two.,none\nd,Three.,against\n").unwrap();
-    std::fs::write(&b, "doc_id,sentence,stance\nd,One.,favor\nd,Two.,against\nd,Three.,\n").unwrap();
-    let output = stance(&["agree", a.to_str().unwrap(), b.to_str().unwrap(), "--adjudicate", merged.to_str().unwrap(), "--tie", "none"]);
+    // "One." is a seed sentence, so the merged file can be scored against the seed run.
+    let one = "zhang-2025-dual-nature,The Dual Nature of Japan’s Militarization: Strategic Choices and Regional Security Dilemmas Within the Framework of the US-Japan Alliance";
+    std::fs::write(&a, format!("doc_id,sentence,stance,sentiment\n{one},favor,positive\nd,Two.,none,neutral\nd,Three.,against,negative\n"))
+        .unwrap();
+    std::fs::write(&b, format!("doc_id,sentence,stance,sentiment\n{one},favor,positive\nd,Two.,against,negative\nd,Three.,,negative\n"))
+        .unwrap();
+    let output = stance(&["agree", a.to_str().unwrap(), b.to_str().unwrap(), "--adjudicate", merged.to_str().unwrap(), "--ties-neutral"]);
     assert_ok(&output);
     assert!(text(&output.stdout).contains("2 by two or more") && text(&output.stdout).contains("disagreements: 1"));
     let rows = read_csv(&merged);
-    let got: Vec<(&str, &str)> = rows.iter().map(|r| (r["sentence"].as_str(), r["stance"].as_str())).collect();
-    assert_eq!(got, [("One.", "favor"), ("Three.", "against"), ("Two.", "none")]);
-    assert_one_line_error(&stance(&["agree", a.to_str().unwrap(), "eval/gold/seeds.csv"]), "no sentence was tagged by two of the files");
+    let got: Vec<(&str, &str, &str)> =
+        rows.iter().map(|r| (r["sentence"].as_str(), r["stance"].as_str(), r["sentiment"].as_str())).collect();
+    assert_eq!(got, [("Three.", "against", "negative"), ("Two.", "none", "neutral"), ("The Dual Nature of Japan’s Militarization: Strategic Choices and Regional Security Dilemmas Within the Framework of the US-Japan Alliance", "favor", "positive")]);
+    // The merged file is a gold file `eval` reads.
+    let (_, out, _) = seed_runs();
+    let output = stance(&[
+        "eval",
+        "--gold",
+        merged.to_str().unwrap(),
+        "--pred",
+        out.join("sentences.csv").to_str().unwrap(),
+        "--out",
+        dir.path().join("e.csv").to_str().unwrap(),
+    ]);
+    assert!(text(&output.stdout).contains("gold rows: 3, matched: 1"), "{}{}", text(&output.stdout), text(&output.stderr));
+    let lone = dir.path().join("lone.csv");
+    std::fs::write(&lone, "doc_id,sentence,stance\nx,Nothing shared.,none\n").unwrap();
+    assert_one_line_error(&stance(&["agree", a.to_str().unwrap(), lone.to_str().unwrap()]), "no sentence was tagged by two of the files");
 }
 
 /// Types `keys` into a pseudo-terminal session.
