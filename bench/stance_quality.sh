@@ -6,7 +6,10 @@
 #                    scripts/written_rows.py --gold-fold 0/2 trains on fold 0 only)
 #   allsides all     all 706 AllSides-Japan gold rows (in-sample for a model trained on fold 0)
 #   VAST dev         2,062 rows (needs ../shared/datasets)
-#   direction        each seed group's stance index, raw and error-adjusted, beside the gold's index
+#   direction        each seed group's stance index, raw and error-adjusted (calibrated on the seed
+#                    gold itself: in-sample), beside the gold's index
+# Needs ../shared/datasets (the AllSides fold is rebuilt with scripts/written_rows.py, which reads
+# VAST train too), also with --no-vast.
 # Usage: bench/stance_quality.sh MODEL_DIR OUT_DIR [--no-vast]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,6 +18,7 @@ S=target/release/stance
 mkdir -p "$out"
 python3 scripts/written_rows.py "$out/rows" --extra data/written_news.csv --gold eval/gold/allsides-dev.csv --gold-fold 0/2 >/dev/null
 $S run --model "$model" --manifest seeds/manifest.csv --out "$out/seeds" 2>/dev/null
+$S run --model "$model" --manifest seeds/manifest.csv --calibration eval/gold/seeds.csv --out "$out/seeds-calibrated" 2>/dev/null
 {
   echo "model: $model"
   echo "seed gold:        $($S eval --gold eval/gold/seeds.csv --pred "$out/seeds/sentences.csv" --out "$out/seeds-eval.csv" | grep -A7 '^stance' | grep -E 'macro-F1|called')"
@@ -23,7 +27,7 @@ $S run --model "$model" --manifest seeds/manifest.csv --out "$out/seeds" 2>/dev/
   if [ "${3:-}" != "--no-vast" ]; then
     echo "VAST dev:         $($S eval --data ../shared/datasets/vast/vast_dev.compact.csv --label-map 0=against,1=favor,2=none --model "$model" --out "$out/vast.csv" | sed -n 2p)"
   fi
-  python3 - "$out/seeds/profiles.csv" <<'PY'
+  python3 - "$out/seeds-calibrated/profiles.csv" <<'PY'
 import csv, sys, collections
 gold = list(csv.DictReader(open("eval/gold/seeds.csv", encoding="utf-8")))
 manifest = {r["doc_id"]: r["group"] for r in csv.DictReader(open("seeds/manifest.csv", encoding="utf-8"))}

@@ -46,6 +46,8 @@ for path in a.extra:
 heldout = []
 if a.gold:
     k, n = (int(x) for x in a.gold_fold.split("/"))
+    if not 0 <= k < n or n < 2:
+        raise SystemExit(f"error: --gold-fold {a.gold_fold}: expected K/N with 0 <= K < N and N >= 2")
     gold = list(csv.DictReader(open(a.gold, newline="", encoding="utf-8")))
     fold = lambda doc: int.from_bytes(hashlib.sha256(doc.encode()).digest()[:8], "big") % n
     train += [(r["sentence"], a.gold_target, r["stance"]) for r in gold if fold(r["doc_id"]) == k]

@@ -516,7 +516,7 @@ pub fn agreement(taggers: &[TaggerFile], categories: &[&str], settings: Bootstra
             let both: Vec<(usize, usize)> = data.iter().filter_map(|u| Some((u[i]?, u[j]?))).collect();
             let mut confusion = vec![vec![0; k]; k];
             both.iter().for_each(|&(a, b)| confusion[a][b] += 1);
-            let observed = both.iter().filter(|(a, b)| a == b).count() as f64 / both.len().max(1) as f64;
+            let observed = if both.is_empty() { f64::NAN } else { both.iter().filter(|(a, b)| a == b).count() as f64 / both.len() as f64 };
             let kappa = bootstrap_statistic(&both, settings, &["agree", "kappa", &i.to_string(), &j.to_string()], |s| cohen_kappa(s, k));
             pairs.push(PairAgreement { i, j, n: both.len(), observed, kappa, confusion });
         }
@@ -571,12 +571,12 @@ impl Agreement {
         for p in &self.pairs {
             let _ = writeln!(
                 s,
-                "Cohen's kappa {} vs {}: {} on {} sentences (raw agreement {:.3})",
+                "Cohen's kappa {} vs {}: {} on {} sentences (raw agreement {})",
                 self.taggers[p.i],
                 self.taggers[p.j],
                 interval(&p.kappa),
                 p.n,
-                p.observed
+                show(p.observed)
             );
             let _ = writeln!(s, "  confusion (rows {}, columns {}: {})", self.taggers[p.i], self.taggers[p.j], self.categories.join(" / "));
             for (a, row) in p.confusion.iter().enumerate() {
@@ -684,8 +684,12 @@ pub fn adjudicate(columns: &[LabelColumn], prefer: Option<&str>, ties_neutral: b
             given.iter().for_each(|&(label, _)| counts[label] += 1);
             let top = *counts.iter().max().unwrap_or(&0);
             let leaders: Vec<usize> = (0..counts.len()).filter(|&x| counts[x] == top && top > 0).collect();
-            let preferred = prefer.and_then(|p| given.iter().find(|(_, name)| *name == p).map(|&(label, _)| label));
+            // The preferred tagger settles a tie only with one of the tied labels.
+            let preferred = prefer
+                .and_then(|p| given.iter().find(|(_, name)| *name == p).map(|&(label, _)| label))
+                .filter(|label| leaders.contains(label));
             let decided = match (leaders.as_slice(), preferred) {
+                ([], _) => None, // nobody tagged this column: nothing to decide, nothing invented
                 ([only], _) => Some((*only, "majority".to_string())),
                 (_, Some(label)) => Some((label, format!("tie to {}", prefer.unwrap_or_default()))),
                 _ if ties_neutral => {
@@ -828,6 +832,19 @@ mod tests {
         let (csv, left) = adjudicate(&both, None, false).unwrap();
         let text = String::from_utf8(csv).unwrap();
         assert_eq!(left, 3, "{text}"); // Two. ties on both; Three. and Four. have no sentiment tags
+                                       // Untagged columns are never filled in by --ties-neutral.
+        let (_, left) = adjudicate(&both, None, true).unwrap();
+        assert_eq!(left, 2, "Three. and Four. stay out: nobody tagged their sentiment");
+        // --prefer settles only ties it is part of: 2 favor, 2 against, 1 none, preferring "none".
+        let votes: Vec<TaggerFile> = ["favor", "favor", "against", "against", "none"]
+            .iter()
+            .enumerate()
+            .map(|(k, l)| tagger(&format!("t{k}"), &[("X.", *l)]))
+            .collect();
+        let (_, left) = adjudicate(&column(&votes), Some("t4"), false).unwrap();
+        assert_eq!(left, 1, "the preferred tagger's label was not among the tied ones");
+        let (csv, _) = adjudicate(&column(&votes), Some("t0"), false).unwrap();
+        assert!(String::from_utf8(csv).unwrap().contains("d,X.,favor,adjudicated (stance: tie to t0)"));
         assert!(text.starts_with("doc_id,sentence,stance,sentiment,annotator\nd,One.,favor,positive,"), "{text}");
     }
 

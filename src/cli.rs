@@ -218,37 +218,13 @@ pub struct RunArgs {
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
     /// Hand-tagged gold files (gold format; repeatable) that measure the labeller's errors, for
-    /// the error-adjusted shares and index in profiles.csv and comparison.csv.
-    /// [default: the shipped domain gold, eval/gold/allsides-dev.csv and eval/gold/seeds.csv,
-    /// when the target is theirs ("Japan's rearmament")]
-    #[arg(long, value_name = "FILE", conflicts_with = "no_calibration")]
+    /// the error-adjusted shares and index in profiles.csv and comparison.csv. Use tags of the
+    /// same kind of text as the corpus, on sentences the model was never trained on: errors
+    /// measured on other text mis-correct (README, "Error-adjusted profiles").
+    #[arg(long, value_name = "FILE")]
     pub calibration: Vec<PathBuf>,
-    /// Raw profiles only: no error adjustment.
-    #[arg(long)]
-    pub no_calibration: bool,
     #[command(flatten)]
     pub model: ModelArgs,
-}
-
-/// The target the shipped gold files were tagged for.
-const GOLD_TARGET: &str = "Japan's rearmament";
-/// The shipped domain gold, the default calibration set.
-const SHIPPED_GOLD: [&str; 2] = ["eval/gold/allsides-dev.csv", "eval/gold/seeds.csv"];
-
-/// The calibration files of a run: as given; else the shipped gold when the target is the one
-/// it was tagged for and it is found (here or beside the program); else none.
-fn calibration_files(args: &RunArgs, target: &str) -> Vec<PathBuf> {
-    if args.no_calibration {
-        return Vec::new();
-    }
-    if !args.calibration.is_empty() {
-        return args.calibration.clone();
-    }
-    if target != GOLD_TARGET {
-        eprintln!("note: no error-adjusted profiles: the shipped gold was tagged for \"{GOLD_TARGET}\", not \"{target}\" (pass --calibration FILE with your own tags)");
-        return Vec::new();
-    }
-    SHIPPED_GOLD.iter().filter_map(|name| shipped_file(name)).collect()
 }
 
 /// A file of the repository, here or beside the program (target/release/stance).
@@ -588,8 +564,7 @@ pub fn execute(args: Args) -> Result<()> {
     match args.command {
         Command::Run(a) => {
             let (config, config_origin, model) = a.model.resolve()?;
-            let calibration = calibration_files(&a, &config.target.name);
-            let settings = RunSettings { manifest: a.manifest, out: a.out, config, config_origin, model, calibration };
+            let settings = RunSettings { manifest: a.manifest, out: a.out, config, config_origin, model, calibration: a.calibration };
             let summary = pipeline::run(&settings)?;
             eprintln!(
                 "labelled {} sentences of {} documents in {:.1} s ({:.1} sentences/s; model load {:.1} s); reports in {}",

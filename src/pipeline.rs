@@ -167,6 +167,8 @@ pub fn run(settings: &RunSettings) -> Result<RunSummary> {
         }
         docs.push(Prepared { entry, sha256, cleaned, spans });
     }
+    // Calibration tags are read and checked now, so a bad file fails before any labelling.
+    let calibration_gold = read_calibration(&settings.calibration)?;
     let prepare_seconds = started.elapsed().as_secs_f64();
     let staging = Staging::new(&settings.out)?;
 
@@ -202,7 +204,7 @@ pub fn run(settings: &RunSettings) -> Result<RunSummary> {
     }
     let bootstrap = Bootstrap { resamples: settings.config.aggregate.bootstrap_resamples, seed: settings.config.aggregate.seed };
     let calibration_started = Instant::now();
-    let calibration = calibrate(&settings.calibration, loaded.labeler.as_mut(), target, &entity, bootstrap)?;
+    let calibration = calibrate(calibration_gold, loaded.labeler.as_mut(), target, &entity, bootstrap)?;
     let calibration_seconds = calibration_started.elapsed().as_secs_f64();
     let aggregate_started = Instant::now();
     let documents: Vec<(&str, &str, &str)> =
@@ -273,6 +275,7 @@ pub fn run(settings: &RunSettings) -> Result<RunSummary> {
             "read_clean_split": prepare_seconds,
             "model_load": loaded.load_seconds,
             "labeling": label_seconds,
+            "calibration": calibration_seconds,
             "aggregate": aggregate_seconds,
             "total": started.elapsed().as_secs_f64(),
         },
@@ -290,15 +293,11 @@ pub fn run(settings: &RunSettings) -> Result<RunSummary> {
     Ok(RunSummary { documents: docs.len(), sentences: rows.len(), label_seconds, load_seconds: loaded.load_seconds })
 }
 
-/// Labels the calibration files' sentences with the run's labeller and measures its errors
-/// against their tags; None when no file is given.
-fn calibrate(
-    files: &[PathBuf],
-    labeler: &mut dyn Labeler,
-    target: &str,
-    entity: &EntityMatcher,
-    bootstrap: Bootstrap,
-) -> Result<Option<(Calibration, Vec<FileDigest>)>> {
+/// The calibration files' tagged rows and digests, checked: every stance label needs rows, or
+/// the labeller's errors on it cannot be measured. None when no file is given.
+type CalibrationGold = Option<(Vec<crate::eval::GoldRow>, Vec<FileDigest>, String)>;
+
+fn read_calibration(files: &[PathBuf]) -> Result<CalibrationGold> {
     if files.is_empty() {
         return Ok(None);
     }
@@ -308,11 +307,29 @@ fn calibrate(
         gold.extend(crate::eval::read_gold(path)?);
         digests.push(FileDigest { sha256: sha256_file(path)?, path: path.clone() });
     }
+    let origin = files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>().join(" + ");
+    for (k, label) in STANCE_LABELS.iter().enumerate() {
+        if !gold.iter().any(|g| g.stance == k) {
+            bail!("{origin}: the calibration set has no '{label}' rows, so the labeller's errors on them cannot be measured");
+        }
+    }
+    Ok(Some((gold, digests, origin)))
+}
+
+/// Labels the calibration sentences with the run's labeller and measures its errors against
+/// their tags.
+fn calibrate(
+    gold: CalibrationGold,
+    labeler: &mut dyn Labeler,
+    target: &str,
+    entity: &EntityMatcher,
+    bootstrap: Bootstrap,
+) -> Result<Option<(Calibration, Vec<FileDigest>)>> {
+    let Some((gold, digests, origin)) = gold else { return Ok(None) };
     let inputs: Vec<LabelInput> =
         gold.iter().map(|g| LabelInput { text: g.sentence.as_str(), target, mention: entity.first(&g.sentence).map(|m| m.text) }).collect();
     let probs = labeler.label(&inputs, &mut |_| {})?;
     let rows = gold.iter().zip(&probs).map(|(g, p)| (g.stance, p.stance.map(|x| x as f64))).collect();
-    let origin = files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>().join(" + ");
     Ok(Some((Calibration::new(origin, rows, bootstrap)?, digests)))
 }
 

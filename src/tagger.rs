@@ -109,7 +109,7 @@ impl Sheet {
     }
 
     fn is_tagged(&self, i: usize) -> bool {
-        !self.rows[i][self.col.stance].is_empty() && !self.rows[i][self.col.sentiment].is_empty()
+        !self.rows[i][self.col.stance].trim().is_empty() && !self.rows[i][self.col.sentiment].trim().is_empty()
     }
 
     /// Rows with both labels.

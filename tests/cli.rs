@@ -667,16 +667,16 @@ fn tag_is_driven_by_keys_in_a_terminal_saves_each_answer_and_resumes() {
 }
 
 /// The stance index of each seed group must point the way the hand-tagged gold's does (index =
-/// share favor − share against), or its interval must hold the gold's value: the check that
-/// the index measures stance, not how often a group writes about the military. The
-/// error-adjusted index is checked for every group. The raw index of the default model still
-/// points the wrong way for the two one-document groups (academic, Global Times: README,
-/// "Stance quality"), so it is checked only for the group of three documents, and the two
-/// known failures are asserted as such, so that a model that fixes them fails here and gets
-/// this test tightened.
+/// share favor − share against): the check that the index measures stance, not how often a
+/// group writes about the military. The raw index of the default model still points the wrong
+/// way for the two one-document groups (academic, Global Times: README, "Stance quality"), so
+/// it is checked for the group of three documents, and the two known failures are asserted as
+/// such: a model that fixes them fails here and gets this test tightened. The error-adjusted
+/// index, calibrated on the seed gold itself (in-sample: a check of the machinery, not a
+/// quality figure), must have the gold's sign for every group.
 #[test]
 fn seed_group_indices_point_the_way_the_gold_does() {
-    let (_, out, _) = seed_runs();
+    let (dir, out, _) = seed_runs();
     let group_of: std::collections::HashMap<String, String> =
         read_csv(&root().join("seeds/manifest.csv")).into_iter().map(|r| (r["doc_id"].clone(), r["group"].clone())).collect();
     let mut tally: std::collections::HashMap<String, (f64, f64)> = Default::default();
@@ -689,29 +689,53 @@ fn seed_group_indices_point_the_way_the_gold_does() {
             _ => 0.0,
         };
     }
-    let profiles = read_csv(&out.join("profiles.csv"));
-    let mut checked = 0;
-    for p in profiles.iter().filter(|p| p["level"] == "group") {
-        let (sum, n) = tally[&p["key"]];
-        let gold = sum / n;
-        for index in ["stance_index", "adjusted_stance_index"] {
-            let get = |suffix: &str| -> f64 { p[&format!("{index}{suffix}")].parse().unwrap() };
-            let (value, low, high) = (get(""), get("_low"), get("_high"));
-            let right_way = value.signum() == gold.signum() || (low <= gold && gold <= high);
-            let known_failure = index == "stance_index" && p["key"] != "Western analysis";
-            assert_eq!(right_way, !known_failure, "{}: {index} {value:.3} ({low:.3} to {high:.3}) vs the gold's {gold:.3}", p["key"]);
-            checked += 1;
-        }
+    let gold = |group: &str| tally[group].0 / tally[group].1;
+    // Raw, default run (no calibration: no adjusted figures).
+    for p in read_csv(&out.join("profiles.csv")).iter().filter(|p| p["level"] == "group") {
+        let (value, low, high): (f64, f64, f64) =
+            (p["stance_index"].parse().unwrap(), p["stance_index_low"].parse().unwrap(), p["stance_index_high"].parse().unwrap());
+        let g = gold(&p["key"]);
+        let right_way = value.signum() == g.signum() || (low <= g && g <= high);
+        assert_eq!(right_way, p["key"] == "Western analysis", "{}: raw {value:.3} ({low:.3} to {high:.3}) vs the gold's {g:.3}", p["key"]);
+        assert!(p["adjusted_stance_index"].is_empty(), "no calibration, no adjustment: {p:?}");
     }
-    assert_eq!(checked, 6);
-    // The adjustment came from the shipped gold, and says so; one-document groups are flagged.
-    let run: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("run.json")).unwrap()).unwrap();
-    let files: Vec<&str> = run["calibration"]["files"].as_array().unwrap().iter().map(|f| f["path"].as_str().unwrap()).collect();
-    assert_eq!(files, ["eval/gold/allsides-dev.csv", "eval/gold/seeds.csv"]);
+    // Adjusted, calibrated on the seed gold.
+    let calibrated = dir.path().join("calibrated");
+    let args = ["run", "--manifest", "seeds/manifest.csv", "--calibration", "eval/gold/seeds.csv", "--out", calibrated.to_str().unwrap()];
+    assert_ok(&stance(&args));
+    let mut checked = 0;
+    for p in read_csv(&calibrated.join("profiles.csv")).iter().filter(|p| p["level"] == "group") {
+        let value: f64 = p["adjusted_stance_index"].parse().unwrap();
+        let shares: f64 = ["favor", "against", "none"].iter().map(|l| p[&format!("adjusted_share_{l}")].parse::<f64>().unwrap()).sum();
+        assert!((shares - 1.0).abs() < 1e-3, "{p:?}");
+        assert_eq!(value.signum(), gold(&p["key"]).signum(), "{}: adjusted {value:.3} vs the gold's {:.3}", p["key"], gold(&p["key"]));
+        checked += 1;
+    }
+    assert_eq!(checked, 3);
+    let run: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(calibrated.join("run.json")).unwrap()).unwrap();
+    assert_eq!(run["calibration"]["files"][0]["path"], "eval/gold/seeds.csv");
     assert_eq!(run["calibration"]["rows_per_true_label"]["against"], 7);
-    for c in read_csv(&out.join("comparison.csv")) {
-        assert!(c["docs_a"] == "1" || c["docs_b"] == "1", "every seed comparison has a one-document side: {c:?}");
+    // Every seed comparison has a one-document side: it compares texts, not groups.
+    for c in read_csv(&calibrated.join("comparison.csv")) {
+        assert!(c["docs_a"] == "1" || c["docs_b"] == "1", "{c:?}");
         assert!(c["describes"].starts_with("documents"), "{c:?}");
         assert!(!c["adjusted_difference"].is_empty(), "{c:?}");
     }
+    // A calibration set without against rows is refused before anything is labelled.
+    let no_against = dir.path().join("no-against.csv");
+    std::fs::write(&no_against, "doc_id,sentence,stance,sentiment\nd,A.,favor,neutral\nd,B.,none,neutral\n").unwrap();
+    let bad = dir.path().join("bad");
+    assert_one_line_error(
+        &stance(&[
+            "run",
+            "--manifest",
+            "seeds/manifest.csv",
+            "--calibration",
+            no_against.to_str().unwrap(),
+            "--out",
+            bad.to_str().unwrap(),
+        ]),
+        "no 'against' rows",
+    );
+    assert!(!bad.exists());
 }
