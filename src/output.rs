@@ -54,7 +54,9 @@ impl Staging {
     }
 }
 
-/// Writes `bytes` to `path` through a temporary file in the same folder and a rename.
+/// Writes `bytes` to `path` through a temporary file in the same folder and a rename. The file
+/// keeps the mode of the one it replaces, and a new file gets an ordinary one (0644), not the
+/// temporary file's owner-only mode.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let parent = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
@@ -62,6 +64,14 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     };
     let mut tmp = tempfile::NamedTempFile::new_in(parent).with_context(|| format!("{}: cannot write", path.display()))?;
     tmp.write_all(bytes).with_context(|| format!("{}: cannot write", path.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path).map(|m| m.permissions().mode() & 0o7777).unwrap_or(0o644);
+        tmp.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(mode))
+            .with_context(|| format!("{}: cannot set the file's mode", path.display()))?;
+    }
     tmp.persist(path).with_context(|| format!("{}: cannot write", path.display()))?;
     Ok(())
 }
@@ -91,6 +101,22 @@ mod tests {
         assert!(!out.join("cleaned/d.txt").exists() && out.join("cleaned/e.txt").exists());
         let leftovers: Vec<_> = std::fs::read_dir(root.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
         assert_eq!(leftovers, ["reports"]);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn atomic_writes_keep_the_mode_or_give_an_ordinary_one() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        let fresh = dir.path().join("new.csv");
+        write_atomic(&fresh, b"a").unwrap();
+        assert_eq!(mode(&fresh), 0o644);
+        let kept = dir.path().join("kept.csv");
+        std::fs::write(&kept, "x").unwrap();
+        std::fs::set_permissions(&kept, std::fs::Permissions::from_mode(0o640)).unwrap();
+        write_atomic(&kept, b"b").unwrap();
+        assert_eq!((mode(&kept), std::fs::read_to_string(&kept).unwrap().as_str()), (0o640, "b"));
     }
 
     #[test]

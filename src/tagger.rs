@@ -62,8 +62,10 @@ impl Sheet {
         let mut header: Vec<String> =
             reader.headers().with_context(|| format!("{origin}: cannot read the header"))?.iter().map(String::from).collect();
         let mut rows = Vec::new();
+        let mut lines = Vec::new();
         for (i, record) in reader.records().enumerate() {
             let record = record.with_context(|| format!("{origin}: record {}: malformed CSV", i + 1))?;
+            lines.push(record.position().map_or(i as u64 + 2, |p| p.line()));
             rows.push(record.iter().map(String::from).collect::<Vec<_>>());
         }
         let find = |header: &[String], name: &str| header.iter().position(|h| h.trim_start_matches('\u{feff}') == name);
@@ -98,7 +100,7 @@ impl Sheet {
             for (k, labels, what) in [(col.stance, &STANCE_LABELS, "stance"), (col.sentiment, &SENTIMENT_LABELS, "sentiment")] {
                 let v = row[k].trim();
                 if !v.is_empty() && !labels.contains(&v) {
-                    bail!("{origin}: record {}: unknown {what} label '{v}' (expected {})", i + 1, labels.join(", "));
+                    bail!("{origin}: line {}: unknown {what} label '{v}' (expected {})", lines[i], labels.join(", "));
                 }
             }
         }
@@ -322,6 +324,6 @@ mod tests {
         assert_eq!(sheet.header, ["doc_id", "sentence", "stance", "sentiment", "annotator", "tagged_at", "note"]);
         std::fs::write(&path, "doc_id,sentence,stance,sentiment\nd,One.,pro,\n").unwrap();
         let err = format!("{:#}", Sheet::read(&path).err().unwrap());
-        assert!(err.contains("s.csv: record 1: unknown stance label 'pro'"), "{err}");
+        assert!(err.contains("s.csv: line 2: unknown stance label 'pro'"), "{err}");
     }
 }
