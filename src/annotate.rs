@@ -166,12 +166,7 @@ pub fn sample(
         })
         .collect();
     let mut chosen: Vec<usize> = match spec.strategy {
-        Strategy::Random => {
-            let mut pool = eligible;
-            pool.shuffle(&mut rng);
-            pool.truncate(spec.n);
-            pool
-        }
+        Strategy::Random => random_prefix(eligible, spec.n, &mut rng),
         Strategy::Stratified => {
             let mut strata: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
             for &i in &eligible {
@@ -195,23 +190,18 @@ pub fn sample(
         }
         Strategy::Disagree => {
             let other = other.context("--strategy disagree needs --other-run DIR (a run of another labeler on the same corpus)")?;
-            let mut pool: Vec<usize> = eligible
+            let pool = eligible
                 .into_iter()
                 .filter(|&i| {
                     let c = &candidates[i];
                     other.get(&(c.doc_id.clone(), c.sentence_id)).is_some_and(|label| *label != c.stance)
                 })
                 .collect();
-            pool.shuffle(&mut rng);
-            pool.truncate(spec.n);
-            pool
+            random_prefix(pool, spec.n, &mut rng)
         }
         Strategy::Stance => {
-            let mut pool: Vec<usize> =
-                eligible.into_iter().filter(|&i| matches!(candidates[i].stance.as_str(), "favor" | "against")).collect();
-            pool.shuffle(&mut rng);
-            pool.truncate(spec.n);
-            pool
+            let pool = eligible.into_iter().filter(|&i| matches!(candidates[i].stance.as_str(), "favor" | "against")).collect();
+            random_prefix(pool, spec.n, &mut rng)
         }
         Strategy::Documents => {
             let eligible_set: HashSet<usize> = eligible.iter().copied().collect();
@@ -248,6 +238,13 @@ pub fn sample(
     };
     chosen.sort_unstable();
     Ok(chosen)
+}
+
+/// The first `n` of `pool` in a seeded random order.
+fn random_prefix(mut pool: Vec<usize>, n: usize, rng: &mut rand_chacha::ChaCha8Rng) -> Vec<usize> {
+    pool.shuffle(rng);
+    pool.truncate(n);
+    pool
 }
 
 /// Takes items from each pool in turn until `n` are taken or all pools are empty; an item may
@@ -358,6 +355,11 @@ pub fn read_tagger(path: &Path, column: &str, allowed: &[&str]) -> Result<Tagger
     Ok(TaggerFile { name, labels, texts })
 }
 
+/// A sentence's text as a tagger wrote it (its key holds the normalised text, the fallback).
+fn text_of<'t>(taggers: impl IntoIterator<Item = &'t TaggerFile>, key: &'t (String, String)) -> &'t str {
+    taggers.into_iter().find_map(|t| t.texts.get(key)).map_or(key.1.as_str(), String::as_str)
+}
+
 /// Per unit, the category index each coder gave (None = missing); `units[u][c]`.
 pub type Reliability = Vec<Vec<Option<usize>>>;
 
@@ -419,9 +421,10 @@ pub fn fleiss_kappa(counts: &[Vec<usize>]) -> f64 {
 
 /// Krippendorff's coincidence matrix (nominal) from per-unit category counts: units with fewer
 /// than two values are not pairable and add nothing.
-pub fn coincidences(counts: &[Vec<usize>], k: usize) -> Vec<Vec<f64>> {
+pub fn coincidences<C: AsRef<[usize]>>(counts: &[C], k: usize) -> Vec<Vec<f64>> {
     let mut o = vec![vec![0.0; k]; k];
     for c in counts {
+        let c = c.as_ref();
         let m: usize = c.iter().sum();
         if m < 2 {
             continue;
@@ -438,7 +441,7 @@ pub fn coincidences(counts: &[Vec<usize>], k: usize) -> Vec<Vec<f64>> {
 
 /// Krippendorff's alpha for nominal data with missing values: 1 − D_o / D_e from the
 /// coincidence matrix. NaN when fewer than two values are pairable or all are one category.
-pub fn krippendorff_alpha(counts: &[Vec<usize>], k: usize) -> f64 {
+pub fn krippendorff_alpha<C: AsRef<[usize]>>(counts: &[C], k: usize) -> f64 {
     let o = coincidences(counts, k);
     let n_c: Vec<f64> = o.iter().map(|row| row.iter().sum()).collect();
     let n: f64 = n_c.iter().sum();
@@ -505,9 +508,7 @@ pub fn agreement(taggers: &[TaggerFile], categories: &[&str], settings: Bootstra
     let (keys, data) = reliability(taggers, categories);
     let counts = unit_counts(&data, k);
     let pairable_units: Vec<&Vec<usize>> = counts.iter().filter(|c| c.iter().sum::<usize>() >= 2).collect();
-    let alpha = bootstrap_statistic(&pairable_units, settings, &["agree", "alpha"], |units| {
-        krippendorff_alpha(&units.iter().map(|c| (*c).clone()).collect::<Vec<_>>(), k)
-    });
+    let alpha = bootstrap_statistic(&pairable_units, settings, &["agree", "alpha"], |units| krippendorff_alpha(units, k));
     let complete: Vec<Vec<usize>> =
         data.iter().zip(&counts).filter(|(u, _)| u.iter().all(Option::is_some)).map(|(_, c)| c.clone()).collect();
     let mut pairs = Vec::new();
@@ -587,8 +588,8 @@ impl Agreement {
         let per: Vec<String> = self.categories.iter().zip(&self.per_class).map(|(c, a)| format!("{c} {}", show(*a))).collect();
         let _ = writeln!(s, "specific agreement per label: {}", per.join(", "));
         let _ = writeln!(s, "disagreements: {}", self.disagreements.len());
-        for ((doc, key), labels) in &self.disagreements {
-            let text = taggers.iter().find_map(|t| t.texts.get(&(doc.clone(), key.clone()))).unwrap_or(key);
+        for (key, labels) in &self.disagreements {
+            let (doc, text) = (&key.0, text_of(taggers, key));
             let given: Vec<String> =
                 labels.iter().zip(&self.taggers).map(|(l, t)| format!("{t}={}", l.map_or("-", |l| self.categories[l].as_str()))).collect();
             let _ = writeln!(s, "  [{doc}] {text}  ({})", given.join(", "));
@@ -629,9 +630,8 @@ impl Agreement {
         let mut header = vec!["doc_id".to_string(), "sentence".to_string()];
         header.extend(self.taggers.iter().cloned());
         w.write_record(&header)?;
-        for ((doc, key), labels) in &self.disagreements {
-            let text = taggers.iter().find_map(|t| t.texts.get(&(doc.clone(), key.clone()))).unwrap_or(key);
-            let mut row = vec![doc.clone(), text.clone()];
+        for (key, labels) in &self.disagreements {
+            let mut row = vec![key.0.clone(), text_of(taggers, key).to_string()];
             row.extend(labels.iter().map(|l| l.map_or(String::new(), |l| self.categories[l].clone())));
             w.write_record(&row)?;
         }
@@ -704,8 +704,8 @@ pub fn adjudicate(columns: &[LabelColumn], prefer: Option<&str>, ties_neutral: b
             labels.push(column.categories[label]);
             how.push(format!("{}: {rule}", column.name));
         }
-        let text = columns.iter().flat_map(|c| &c.taggers).find_map(|t| t.texts.get(key)).unwrap_or(&key.1);
-        let mut record = vec![key.0.as_str(), text.as_str()];
+        let text = text_of(columns.iter().flat_map(|c| &c.taggers), key);
+        let mut record = vec![key.0.as_str(), text];
         record.extend(labels);
         let provenance = format!("adjudicated ({})", how.join("; "));
         record.push(&provenance);

@@ -227,15 +227,6 @@ pub struct RunArgs {
     pub model: ModelArgs,
 }
 
-/// A file of the repository, here or beside the program (target/release/stance).
-fn shipped_file(name: &str) -> Option<PathBuf> {
-    let local = PathBuf::from(name);
-    if local.exists() {
-        return Some(local);
-    }
-    std::env::current_exe().ok().and_then(|exe| Some(exe.parent()?.parent()?.parent()?.join(name))).filter(|p| p.exists())
-}
-
 #[derive(Debug, clap::Args)]
 pub struct SplitArgs {
     /// A UTF-8 text or Markdown document.
@@ -449,7 +440,12 @@ fn shipped_model(task: &str) -> PathBuf {
     if let Some(dir) = std::env::var_os(var) {
         return dir.into();
     }
-    shipped_file(name).unwrap_or_else(|| PathBuf::from(name))
+    let local = PathBuf::from(name);
+    if local.is_dir() {
+        return local;
+    }
+    // target/release/stance → the repository's models/.
+    std::env::current_exe().ok().and_then(|exe| Some(exe.parent()?.parent()?.parent()?.join(name))).filter(|p| p.is_dir()).unwrap_or(local)
 }
 
 impl TrainingArgs {
@@ -757,39 +753,43 @@ fn run_titles(run: &Path) -> Result<std::collections::HashMap<String, String>> {
 
 fn agree_command(a: &AgreeArgs) -> Result<()> {
     use crate::annotate::{adjudicate, agreement, read_tagger, LabelColumn};
-    let categories: Vec<&str> = if a.column == "sentiment" { SENTIMENT_LABELS.to_vec() } else { STANCE_LABELS.to_vec() };
-    let taggers = a.files.iter().map(|f| read_tagger(f, &a.column, &categories)).collect::<Result<Vec<_>>>()?;
+    // The compared column, and with --adjudicate every other label column all files have (so
+    // the merged file is a complete gold file); each read once.
+    let mut columns = Vec::new();
+    for (name, labels, neutral) in [("stance", &STANCE_LABELS, "none"), ("sentiment", &SENTIMENT_LABELS, "neutral")] {
+        let wanted = name == a.column
+            || (a.adjudicate.is_some()
+                && a.files
+                    .iter()
+                    .map(|f| Ok(crate::table::CsvFile::open(f, "tagged file")?.column(name).is_some()))
+                    .collect::<Result<Vec<bool>>>()?
+                    .into_iter()
+                    .all(|has| has));
+        if wanted {
+            let taggers = a.files.iter().map(|f| read_tagger(f, name, labels)).collect::<Result<Vec<_>>>()?;
+            columns.push(LabelColumn { name, categories: labels, neutral, taggers });
+        }
+    }
+    let compared = columns.iter().find(|c| c.name == a.column).expect("the compared column is always read");
+    let (taggers, categories) = (&compared.taggers, compared.categories);
     let mut names = std::collections::HashSet::new();
-    for t in &taggers {
+    for t in taggers {
         if !names.insert(t.name.clone()) {
             anyhow::bail!("two tagged files share the name '{}' (taggers are named by file stem): rename one", t.name);
         }
     }
-    let agreement = agreement(&taggers, &categories, crate::aggregate::Bootstrap { resamples: 2000, seed: 13 });
+    let agreement = agreement(taggers, categories, crate::aggregate::Bootstrap { resamples: 2000, seed: 13 });
     if agreement.pairable == 0 {
         anyhow::bail!("no sentence was tagged by two of the files: check that they share doc_id and sentence text");
     }
-    print!("{}", agreement.render(&taggers));
+    print!("{}", agreement.render(taggers));
     if let Some(out) = &a.out {
         write_atomic(out, &agreement.to_csv()?)?;
     }
     if let Some(out) = &a.disagreements {
-        write_atomic(out, &agreement.disagreements_csv(&taggers)?)?;
+        write_atomic(out, &agreement.disagreements_csv(taggers)?)?;
     }
     if let Some(out) = &a.adjudicate {
-        // Every label column all files have, so the merged file is a complete gold file.
-        let mut columns = Vec::new();
-        for (name, labels, neutral) in [("stance", &STANCE_LABELS, "none"), ("sentiment", &SENTIMENT_LABELS, "neutral")] {
-            let shared = a
-                .files
-                .iter()
-                .map(|f| Ok(crate::table::CsvFile::open(f, "tagged file")?.column(name).is_some()))
-                .collect::<Result<Vec<bool>>>()?;
-            if shared.iter().all(|&s| s) {
-                let taggers = a.files.iter().map(|f| read_tagger(f, name, labels)).collect::<Result<Vec<_>>>()?;
-                columns.push(LabelColumn { name, categories: labels, neutral, taggers });
-            }
-        }
         let (csv, left_out) = adjudicate(&columns, a.prefer.as_deref(), a.ties_neutral)?;
         write_atomic(out, &csv)?;
         let names: Vec<&str> = columns.iter().map(|c| c.name).collect();

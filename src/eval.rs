@@ -47,22 +47,20 @@ fn parse_label(labels: &[&str; 3], value: &str, what: &str, origin: &str, line: 
 }
 
 /// Reads a CSV with at least `columns`; yields (line, fields in `columns` order).
-fn read_columns(path: &Path, columns: &[&str], what: &'static str) -> Result<Vec<(u64, Vec<String>)>> {
+/// Optional columns follow the required ones in the fields, empty where the file lacks them.
+fn read_columns(path: &Path, columns: &[&str], optional: &[&str], what: &'static str) -> Result<Vec<(u64, Vec<String>)>> {
     let file = CsvFile::open(path, what)?;
-    let index = file.require(columns)?;
-    file.rows().map(|row| row.map(|(line, record)| (line, index.iter().map(|&k| field(&record, k).to_string()).collect()))).collect()
+    let index: Vec<Option<usize>> =
+        file.require(columns)?.into_iter().map(Some).chain(optional.iter().map(|name| file.column(name))).collect();
+    file.rows()
+        .map(|row| row.map(|(line, record)| (line, index.iter().map(|k| k.map_or("", |k| field(&record, k)).to_string()).collect())))
+        .collect()
 }
 
 /// Reads a gold file: `doc_id,sentence,stance,sentiment` (extra columns allowed).
 pub fn read_gold(path: &Path) -> Result<Vec<GoldRow>> {
     let origin = path.display().to_string();
-    let has_annotator = CsvFile::open(path, "gold file")?.column("annotator").is_some();
-    let columns: &[&str] = if has_annotator {
-        &["doc_id", "sentence", "stance", "sentiment", "annotator"]
-    } else {
-        &["doc_id", "sentence", "stance", "sentiment"]
-    };
-    let rows = read_columns(path, columns, "gold file")?;
+    let rows = read_columns(path, &["doc_id", "sentence", "stance", "sentiment"], &["annotator"], "gold file")?;
     if rows.is_empty() {
         bail!("{origin}: the gold file has no rows");
     }
@@ -77,7 +75,7 @@ pub fn read_gold(path: &Path) -> Result<Vec<GoldRow>> {
                 sentiment: parse_label(&SENTIMENT_LABELS, &f[3], "sentiment", &origin, line)?,
                 doc_id: f[0].trim().to_string(),
                 sentence: f[1].clone(),
-                annotator: f.get(4).map(|a| a.trim().to_string()).filter(|a| !a.is_empty()),
+                annotator: Some(f[4].trim().to_string()).filter(|a| !a.is_empty()),
             })
         })
         .collect()
@@ -86,7 +84,7 @@ pub fn read_gold(path: &Path) -> Result<Vec<GoldRow>> {
 /// Reads predictions: a `sentences.csv` written by `stance run`.
 pub fn read_predictions(path: &Path) -> Result<Vec<PredRow>> {
     let origin = path.display().to_string();
-    read_columns(path, &["doc_id", "text", "stance", "sentiment"], "predictions file")?
+    read_columns(path, &["doc_id", "text", "stance", "sentiment"], &[], "predictions file")?
         .into_iter()
         .map(|(line, f)| {
             Ok(PredRow {
@@ -112,6 +110,8 @@ pub struct Metrics {
     /// Macro-F1 with its 95% percentile-bootstrap interval over the rows: with a few dozen
     /// favor or against rows, one row moves a class F1 by points, and a figure should say so.
     pub macro_f1_interval: Estimate,
+    /// The two polar labels' indices (favor/against; positive/negative); the third is neutral.
+    pub polar: [usize; 2],
     /// Mean F1 of the two polar labels (favor/against; positive/negative) — SemEval's F_avg.
     pub f_avg: f64,
     pub accuracy: f64,
@@ -149,6 +149,7 @@ pub fn metrics(task: &'static str, labels: [&'static str; 3], polar: [usize; 2],
     let false_polar = wilson(confusion[[neutral, polar[0]]] + confusion[[neutral, polar[1]]], confusion.row(neutral).sum());
     Metrics {
         false_polar,
+        polar,
         task,
         labels,
         macro_f1: macro_f1_of(&per_class),
@@ -213,15 +214,6 @@ impl Metrics {
         ]
     }
 
-    /// The two polar labels' indices (favor/against; positive/negative).
-    pub fn polar_indices(&self) -> [usize; 2] {
-        if self.task == "sentiment" {
-            [0, 2]
-        } else {
-            [0, 1]
-        }
-    }
-
     /// The macro-F1 interval as "0.400–0.671".
     pub fn interval_text(&self) -> String {
         format!("{:.3}–{:.3}", self.macro_f1_interval.low, self.macro_f1_interval.high)
@@ -239,6 +231,14 @@ pub struct EvalReport {
     /// Per annotator (when the gold names them and there are several): stance and sentiment
     /// metrics on that annotator's matched rows.
     pub per_annotator: Vec<(String, Metrics, Metrics)>,
+}
+
+fn stance_metrics(pairs: &[(usize, usize)]) -> Metrics {
+    metrics("stance", STANCE_LABELS, [0, 1], pairs)
+}
+
+fn sentiment_metrics(pairs: &[(usize, usize)]) -> Metrics {
+    metrics("sentiment", SENTIMENT_LABELS, [0, 2], pairs)
 }
 
 pub fn evaluate(gold: &[GoldRow], predictions: &[PredRow]) -> EvalReport {
@@ -265,20 +265,15 @@ pub fn evaluate(gold: &[GoldRow], predictions: &[PredRow]) -> EvalReport {
         }
     }
     let per_annotator = if by_annotator.len() > 1 {
-        by_annotator
-            .into_iter()
-            .map(|(a, (st, se))| {
-                (a.to_string(), metrics("stance", STANCE_LABELS, [0, 1], &st), metrics("sentiment", SENTIMENT_LABELS, [0, 2], &se))
-            })
-            .collect()
+        by_annotator.into_iter().map(|(a, (st, se))| (a.to_string(), stance_metrics(&st), sentiment_metrics(&se))).collect()
     } else {
         Vec::new()
     };
     EvalReport {
         gold_rows: gold.len(),
         unmatched,
-        stance: metrics("stance", STANCE_LABELS, [0, 1], &stance),
-        sentiment: metrics("sentiment", SENTIMENT_LABELS, [0, 2], &sentiment),
+        stance: stance_metrics(&stance),
+        sentiment: sentiment_metrics(&sentiment),
         per_annotator,
     }
 }
@@ -343,9 +338,9 @@ impl EvalReport {
             let _ = writeln!(
                 s,
                 "  gold {} called {} or {}: {:.3} (95% CI {:.3}–{:.3})",
-                m.labels[3 - m.polar_indices()[0] - m.polar_indices()[1]],
-                m.labels[m.polar_indices()[0]],
-                m.labels[m.polar_indices()[1]],
+                m.labels[3 - m.polar[0] - m.polar[1]],
+                m.labels[m.polar[0]],
+                m.labels[m.polar[1]],
                 m.false_polar.value,
                 m.false_polar.low,
                 m.false_polar.high

@@ -204,7 +204,7 @@ pub fn run(settings: &RunSettings) -> Result<RunSummary> {
     }
     let bootstrap = Bootstrap { resamples: settings.config.aggregate.bootstrap_resamples, seed: settings.config.aggregate.seed };
     let calibration_started = Instant::now();
-    let calibration = calibrate(calibration_gold, loaded.labeler.as_mut(), target, &entity, bootstrap)?;
+    let calibration = calibrate(calibration_gold, loaded.labeler.as_mut(), target, bootstrap)?;
     let calibration_seconds = calibration_started.elapsed().as_secs_f64();
     let aggregate_started = Instant::now();
     let documents: Vec<(&str, &str, &str)> =
@@ -317,17 +317,15 @@ fn read_calibration(files: &[PathBuf]) -> Result<CalibrationGold> {
 }
 
 /// Labels the calibration sentences with the run's labeller and measures its errors against
-/// their tags.
+/// their tags. Only stance is calibrated, so no sentiment toward mentions is asked for.
 fn calibrate(
     gold: CalibrationGold,
     labeler: &mut dyn Labeler,
     target: &str,
-    entity: &EntityMatcher,
     bootstrap: Bootstrap,
 ) -> Result<Option<(Calibration, Vec<FileDigest>)>> {
     let Some((gold, digests, origin)) = gold else { return Ok(None) };
-    let inputs: Vec<LabelInput> =
-        gold.iter().map(|g| LabelInput { text: g.sentence.as_str(), target, mention: entity.first(&g.sentence).map(|m| m.text) }).collect();
+    let inputs: Vec<LabelInput> = gold.iter().map(|g| LabelInput { text: g.sentence.as_str(), target, mention: None }).collect();
     let probs = labeler.label(&inputs, &mut |_| {})?;
     let rows = gold.iter().zip(&probs).map(|(g, p)| (g.stance, p.stance.map(|x| x as f64))).collect();
     Ok(Some((Calibration::new(origin, rows, bootstrap)?, digests)))

@@ -28,6 +28,11 @@ impl CsvFile {
         &self.origin
     }
 
+    /// The column names, in order (a byte-order mark before the first removed).
+    pub fn headers(&self) -> impl Iterator<Item = &str> {
+        self.headers.iter().map(|h| h.trim_start_matches('\u{feff}'))
+    }
+
     /// The index of an optional column.
     pub fn column(&self, name: &str) -> Option<usize> {
         self.headers.iter().position(|h| h.trim_start_matches('\u{feff}') == name)

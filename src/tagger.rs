@@ -7,6 +7,7 @@
 
 use crate::config::{SENTIMENT_LABELS, STANCE_LABELS};
 use crate::output::write_atomic;
+use crate::table::CsvFile;
 use anyhow::{bail, Context, Result};
 use crossterm::event::{self, Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use crossterm::terminal;
@@ -57,18 +58,17 @@ struct Columns {
 impl Sheet {
     /// Reads a sheet; `annotator`, `tagged_at` and `note` columns are added when missing.
     pub fn read(path: &Path) -> Result<Self> {
-        let origin = path.display().to_string();
-        let mut reader = csv::ReaderBuilder::new().from_path(path).with_context(|| format!("{origin}: cannot open the sheet"))?;
-        let mut header: Vec<String> =
-            reader.headers().with_context(|| format!("{origin}: cannot read the header"))?.iter().map(String::from).collect();
+        let file = CsvFile::open(path, "sheet")?;
+        let origin = file.origin().to_string();
+        let mut header: Vec<String> = file.headers().map(String::from).collect();
         let mut rows = Vec::new();
         let mut lines = Vec::new();
-        for (i, record) in reader.records().enumerate() {
-            let record = record.with_context(|| format!("{origin}: record {}: malformed CSV", i + 1))?;
-            lines.push(record.position().map_or(i as u64 + 2, |p| p.line()));
+        for row in file.rows() {
+            let (line, record) = row?;
+            lines.push(line);
             rows.push(record.iter().map(String::from).collect::<Vec<_>>());
         }
-        let find = |header: &[String], name: &str| header.iter().position(|h| h.trim_start_matches('\u{feff}') == name);
+        let find = |header: &[String], name: &str| header.iter().position(|h| h == name);
         for name in ["annotator", "tagged_at", "note"] {
             if find(&header, name).is_none() {
                 header.push(name.to_string());
