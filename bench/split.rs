@@ -4,8 +4,8 @@
 //!
 //! Run: `cargo bench --bench split` (throughput is printed as MiB/s).
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
-use stance::clean::{Cleaner, LineRules};
-use stance::split::{RuleSplitter, SentenceSplitter};
+use stance_core::text::clean::{Cleaner, LineRules};
+use stance_core::text::split::{RuleSplitter, SentenceSplitter};
 use unicode_segmentation::UnicodeSegmentation;
 
 fn corpus() -> String {

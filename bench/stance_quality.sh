@@ -3,20 +3,20 @@
 # set into OUT/summary.txt:
 #   seed gold        134 sentences of the seed corpus (stance run + stance eval; never trained on)
 #   allsides heldout AllSides-Japan gold rows of the documents in fold 1 of 2 (by SHA-256 of doc_id;
-#                    scripts/written_rows.py --gold-fold 0/2 trains on fold 0 only)
+#                    data/recipes/stance-v4-stage3.toml trains on fold 0 only)
 #   allsides all     all 706 AllSides-Japan gold rows (in-sample for a model trained on fold 0)
 #   VAST dev         2,062 rows (needs ../shared/datasets)
 #   direction        each seed group's stance index, raw and error-adjusted (calibrated on the seed
 #                    gold itself: in-sample), beside the gold's index
-# Needs ../shared/datasets (the AllSides fold is rebuilt with scripts/written_rows.py, which reads
-# VAST train too), also with --no-vast.
+# Needs ../shared/datasets (the AllSides fold is rebuilt with `stance data compose`, whose recipe
+# reads VAST train too), also with --no-vast.
 # Usage: bench/stance_quality.sh MODEL_DIR OUT_DIR [--no-vast]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 model=$1 out=$2
 S=target/release/stance
 mkdir -p "$out"
-python3 scripts/written_rows.py "$out/rows" --extra data/written_news.csv --gold eval/gold/allsides-dev.csv --gold-fold 0/2 >/dev/null
+$S data compose data/recipes/stance-v4-stage3.toml --out "$out/rows" 2>/dev/null
 $S run --model "$model" --manifest seeds/manifest.csv --out "$out/seeds" 2>/dev/null
 $S run --model "$model" --manifest seeds/manifest.csv --calibration eval/gold/seeds.csv --out "$out/seeds-calibrated" 2>/dev/null
 {

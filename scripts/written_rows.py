@@ -1,5 +1,8 @@
 #!/usr/bin/env python3
-"""Training and development rows for adapting a VAST-trained stance model with the hand-written
+"""RETIRED: `stance data compose data/recipes/*.toml` composes these rows now (seeded Rust RNG).
+Kept as the record of how the rows of the shipped v3 and v4 weights were made (their exact bytes).
+
+Training and development rows for adapting a VAST-trained stance model with the hand-written
 rows of data/written_stance.csv (see data/README.md):
   OUT/train.csv  the written rows of set "train" (repeated --repeat times), plus a seeded sample of
                  --vast VAST train rows (target from topic_str) so that VAST is not forgotten

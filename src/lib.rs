@@ -1,27 +1,21 @@
 //! stance: sentence-level stance and sentiment profiles of a document corpus.
 //!
-//! The pipeline, one module per stage: [`manifest`] (which documents) → [`clean`] (prose
-//! only) → [`split`] (sentence spans) → [`label`] (a transformer labeler over [`encoder`]) →
-//! [`aggregate`] (profiles and comparisons) → [`report`] (CSV files, written through
-//! [`output`]); plus [`eval`] against hand-tagged gold. [`pipeline`] strings the stages
-//! together for the commands in [`cli`].
+//! This crate is the command line; the work is in two libraries, with arrows one way
+//! (this crate → `stance-model` → `stance-core`):
+//! - `stance-core` (no libtorch): text cleaning and splitting, the files users hand us,
+//!   aggregation, evaluation, agreement and statistics;
+//! - `stance-model` (tch / rust-bert): the encoder, the cross-encoder, labellers and training.
+//!
+//! Here: [`cli`] (arguments as clap parses them), [`resolve`] (options and environment →
+//! settings), [`commands`] (one module per subcommand), [`pipeline`] (the stages of `run` and
+//! `classify` strung together), [`report`] (CSV reports), [`tagger`] (the terminal tagger) and
+//! [`progress`].
+#![deny(missing_docs)]
 
-pub mod aggregate;
-pub mod annotate;
-pub mod clean;
 pub mod cli;
-pub mod config;
-pub mod encoder;
-pub mod entity;
-pub mod eval;
-pub mod label;
-pub mod lexicon;
-pub mod manifest;
-pub mod model;
-pub mod output;
+pub mod commands;
 pub mod pipeline;
+pub mod progress;
 pub mod report;
-pub mod split;
-pub mod table;
+pub mod resolve;
 pub mod tagger;
-pub mod train;

@@ -2,24 +2,26 @@
 //! aggregation → reports. Input is read and checked before the model is loaded, so bad input
 //! fails fast, and nothing reaches the output folder before everything has succeeded.
 
-use crate::aggregate::{aggregate, Bootstrap, Calibration, Labelled};
-use crate::clean::{Cleaned, Cleaner, LineRules};
-use crate::config::{Config, SENTIMENT_LABELS, STANCE_LABELS};
-use crate::encoder::{sha256_file, Encoder, FileDigest};
-use crate::entity::EntityMatcher;
-use crate::label::{CrossEncoderLabeler, LabelInput, Labeler, Probs, SentimentSource, ZeroShotLabeler};
-use crate::manifest::{read_document, read_manifest, DocEntry};
-use crate::model::CrossEncoder;
-use crate::output::Staging;
+use crate::progress::progress_bar;
 use crate::report::{self, SentenceRow};
-use crate::split::{RuleSplitter, SentenceSplitter, Span};
-use crate::table::{field, CsvFile};
 use anyhow::{bail, Context, Result};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
 use serde_json::json;
+use stance_core::aggregate::{aggregate, Calibration, Labelled};
+use stance_core::config::Config;
+use stance_core::data::gold::{read_gold, GoldRow};
+use stance_core::data::manifest::{read_document, read_manifest, DocEntry};
+use stance_core::data::table::{field, CsvFile};
+use stance_core::labels::{Probs, SENTIMENT_LABELS, STANCE_LABELS};
+use stance_core::output::Staging;
+use stance_core::stats::Bootstrap;
+use stance_core::text::clean::{Cleaned, Cleaner, LineRules};
+use stance_core::text::entity::EntityMatcher;
+use stance_core::text::split::{RuleSplitter, SentenceSplitter, Span};
+use stance_model::encoder::{sha256_file, Encoder, FileDigest};
+use stance_model::label::{CrossEncoderLabeler, LabelInput, Labeler, SentimentSource, ZeroShotLabeler};
+use stance_model::model::CrossEncoder;
 use std::collections::BTreeMap;
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 use tch::Device;
@@ -49,6 +51,7 @@ pub enum SentimentKind {
 /// What is needed to build a labeler.
 #[derive(Debug, Clone)]
 pub struct ModelSettings {
+    /// Which labeler to build.
     pub labeler: LabelerKind,
     /// Sentence sentiment with the trained labeler: the sentiment model, or zero-shot.
     pub sentiment: SentimentKind,
@@ -58,18 +61,25 @@ pub struct ModelSettings {
     pub trained: PathBuf,
     /// The trained sentiment model's folder, used when the stance model has no sentiment head.
     pub sentiment_model: PathBuf,
+    /// Where the models run.
     pub device: Device,
 }
 
 /// A loaded labeler, with what run.json records about it.
 pub struct LoadedLabeler {
+    /// The labeler, ready to use.
     pub labeler: Box<dyn Labeler>,
     /// Where sentiment comes from, in words.
     pub sentiment_source: &'static str,
+    /// The model files it was loaded from, with their sha256: the base encoder's, then each
+    /// trained model's `model.safetensors` and `config.json`.
     pub files: Vec<FileDigest>,
+    /// Wall-clock seconds spent loading (and hashing) the models.
     pub load_seconds: f64,
 }
 
+/// Loads the labeler `model` asks for, tuned by `config` (descriptions, margins, batch size,
+/// pair length).
 pub fn load_labeler(config: &Config, model: &ModelSettings) -> Result<LoadedLabeler> {
     let started = Instant::now();
     let zero_shot = || -> Result<(ZeroShotLabeler, Vec<FileDigest>)> {
@@ -109,21 +119,15 @@ pub fn load_labeler(config: &Config, model: &ModelSettings) -> Result<LoadedLabe
     Ok(LoadedLabeler { labeler, sentiment_source, files, load_seconds: started.elapsed().as_secs_f64() })
 }
 
-/// A progress bar on stderr counting `unit`, hidden when stderr is not a terminal or `show`
-/// is false.
-pub fn progress_bar(len: u64, unit: &str, show: bool) -> ProgressBar {
-    let target = if show && std::io::stderr().is_terminal() { ProgressDrawTarget::stderr() } else { ProgressDrawTarget::hidden() };
-    let bar = ProgressBar::with_draw_target(Some(len), target);
-    let template = format!("{{elapsed_precise}} [{{bar:40}}] {{pos}}/{{len}} {unit} ({{per_sec}}, eta {{eta}}) {{msg}}");
-    bar.set_style(ProgressStyle::with_template(&template).expect("static template").progress_chars("=> "));
-    bar
-}
-
 /// A document after cleaning and splitting.
 pub struct Prepared {
+    /// Its manifest record.
     pub entry: DocEntry,
+    /// The sha256 of its file as read, lowercase hex.
     pub sha256: String,
+    /// Its cleaned text, with counts of the lines kept and dropped.
     pub cleaned: Cleaned,
+    /// Its sentences, as byte ranges of `cleaned.text`, in order.
     pub spans: Vec<Span>,
 }
 
@@ -137,10 +141,15 @@ pub fn prepare_file(path: &Path) -> Result<(Cleaned, Vec<Span>)> {
 
 /// Settings of `stance run`, resolved from the command line.
 pub struct RunSettings {
+    /// The manifest CSV listing the documents.
     pub manifest: PathBuf,
+    /// The output folder; written only once everything has succeeded.
     pub out: PathBuf,
+    /// The configuration: target, entity, labeler and aggregation settings.
     pub config: Config,
+    /// Where the configuration came from, for run.json: its path, or "built-in".
     pub config_origin: String,
+    /// The labeler to build.
     pub model: ModelSettings,
     /// Gold-format files that measure the labeller's errors, for the error-adjusted profiles
     /// (none: raw profiles only).
@@ -149,12 +158,18 @@ pub struct RunSettings {
 
 /// What `stance run` tells the user at the end.
 pub struct RunSummary {
+    /// Documents in the manifest.
     pub documents: usize,
+    /// Sentences labelled, over all documents.
     pub sentences: usize,
+    /// Wall-clock seconds spent labelling the corpus (model load and calibration not included).
     pub label_seconds: f64,
+    /// Wall-clock seconds spent loading the models.
     pub load_seconds: f64,
 }
 
+/// Runs `stance run`: reads, cleans and splits every document, labels the sentences, aggregates
+/// the profiles, and writes the reports, `cleaned/` and run.json into `settings.out` (all or nothing).
 pub fn run(settings: &RunSettings) -> Result<RunSummary> {
     let started = Instant::now();
     let entries = read_manifest(&settings.manifest)?;
@@ -241,9 +256,9 @@ pub fn run(settings: &RunSettings) -> Result<RunSummary> {
         },
         "versions": {
             "stance": env!("CARGO_PKG_VERSION"),
-            "rust-bert": env!("STANCE_RUST_BERT_VERSION"),
-            "tch": env!("STANCE_TCH_VERSION"),
-            "libtorch": env!("STANCE_LIBTORCH_VERSION"),
+            "rust-bert": stance_model::versions::RUST_BERT,
+            "tch": stance_model::versions::TCH,
+            "libtorch": stance_model::versions::LIBTORCH,
         },
         "documents": docs.iter().map(|d| json!({
             "doc_id": d.entry.doc_id,
@@ -295,7 +310,7 @@ pub fn run(settings: &RunSettings) -> Result<RunSummary> {
 
 /// The calibration files' tagged rows and digests, checked: every stance label needs rows, or
 /// the labeller's errors on it cannot be measured. None when no file is given.
-type CalibrationGold = Option<(Vec<crate::eval::GoldRow>, Vec<FileDigest>, String)>;
+type CalibrationGold = Option<(Vec<GoldRow>, Vec<FileDigest>, String)>;
 
 fn read_calibration(files: &[PathBuf]) -> Result<CalibrationGold> {
     if files.is_empty() {
@@ -304,7 +319,7 @@ fn read_calibration(files: &[PathBuf]) -> Result<CalibrationGold> {
     let mut gold = Vec::new();
     let mut digests = Vec::new();
     for path in files {
-        gold.extend(crate::eval::read_gold(path)?);
+        gold.extend(read_gold(path)?);
         digests.push(FileDigest { sha256: sha256_file(path)?, path: path.clone() });
     }
     let origin = files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>().join(" + ");
@@ -338,7 +353,9 @@ fn safe_file_name(id: &str) -> String {
 
 /// One sentence for `stance classify`, with its optional own target.
 pub struct ClassifyItem {
+    /// The sentence.
     pub text: String,
+    /// Its own stance target; None: `--target`, else the configured target.
     pub target: Option<String>,
 }
 

@@ -2,10 +2,10 @@
 //! document, outlet and group), `comparison.csv` (per pair of groups). Numbers are written
 //! with fixed precision so that the same input gives byte-identical files.
 
-use crate::aggregate::{Comparison, Estimate, Profile};
-use crate::config::{SENTIMENT_LABELS, STANCE_LABELS};
-use crate::label::Probs;
 use anyhow::Result;
+use stance_core::aggregate::{Comparison, Profile};
+use stance_core::labels::{Probs, SENTIMENT_LABELS, STANCE_LABELS};
+use stance_core::stats::Estimate;
 
 /// The label and probability columns of `sentences.csv` and of `stance classify` output.
 pub const LABEL_COLUMNS: [&str; 12] = [
@@ -36,18 +36,26 @@ pub fn classify_columns() -> Vec<&'static str> {
 /// One labelled sentence of a document.
 #[derive(Debug, Clone)]
 pub struct SentenceRow<'a> {
+    /// Its document's id, from the manifest.
     pub doc_id: &'a str,
+    /// Its document's outlet.
     pub outlet: &'a str,
+    /// Its document's group.
     pub group: &'a str,
     /// 1-based position within its document.
     pub sentence_id: usize,
     /// Byte span in the document's cleaned text (`cleaned/DOC_ID.txt`).
     pub start: usize,
+    /// End of that span (exclusive).
     pub end: usize,
+    /// The sentence, as in the cleaned text.
     pub text: &'a str,
+    /// Its probabilities: stance (favor, against, none), sentiment (positive, neutral,
+    /// negative), and sentiment toward the entity's mention if it has one.
     pub probs: Probs,
 }
 
+/// A probability as the reports write it: four decimals.
 pub fn prob(p: f32) -> String {
     format!("{p:.4}")
 }
@@ -83,6 +91,7 @@ pub fn label_cells(p: &Probs) -> Vec<String> {
     cells
 }
 
+/// `sentences.csv`: the [`sentence_columns`] header, then one line per row, in order.
 pub fn sentences_csv(rows: &[SentenceRow]) -> Result<Vec<u8>> {
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(sentence_columns())?;
@@ -102,6 +111,8 @@ pub fn sentences_csv(rows: &[SentenceRow]) -> Result<Vec<u8>> {
     Ok(w.into_inner()?)
 }
 
+/// `profiles.csv`: one line per profile with its label counts and shares and its indices with
+/// their intervals; cells are empty where a value is undefined or there is no calibration.
 pub fn profiles_csv(profiles: &[Profile]) -> Result<Vec<u8>> {
     let mut w = csv::Writer::from_writer(Vec::new());
     let mut header: Vec<String> = ["level", "key", "n_documents", "n_sentences"].map(String::from).to_vec();
@@ -144,6 +155,8 @@ pub fn profiles_csv(profiles: &[Profile]) -> Result<Vec<u8>> {
     Ok(w.into_inner()?)
 }
 
+/// `comparison.csv`: one line per pair of groups, with their stance indices, the difference
+/// and its interval, the JS distance, and the error-adjusted difference when calibrated.
 pub fn comparison_csv(comparisons: &[Comparison]) -> Result<Vec<u8>> {
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record([

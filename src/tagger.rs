@@ -5,12 +5,12 @@
 //! the first untagged row is. The model's suggestion stays hidden unless asked for: a
 //! suggestion seen first anchors the tag, and the tags are meant to check the model.
 
-use crate::config::{SENTIMENT_LABELS, STANCE_LABELS};
-use crate::output::write_atomic;
-use crate::table::CsvFile;
 use anyhow::{bail, Context, Result};
 use crossterm::event::{self, Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use crossterm::terminal;
+use stance_core::data::table::CsvFile;
+use stance_core::labels::{SENTIMENT_LABELS, STANCE_LABELS};
+use stance_core::output::write_atomic;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
@@ -125,7 +125,7 @@ impl Sheet {
         for row in &self.rows {
             w.write_record(row)?;
         }
-        write_atomic(&self.path, &w.into_inner()?)
+        Ok(write_atomic(&self.path, &w.into_inner()?)?)
     }
 }
 
@@ -185,10 +185,8 @@ fn read_line(out: &mut impl Write) -> Result<Option<String>> {
         match key.code {
             KeyCode::Enter => return Ok(Some(text)),
             KeyCode::Esc => return Ok(None),
-            KeyCode::Backspace => {
-                if text.pop().is_some() {
-                    say(out, "\u{8} \u{8}")?;
-                }
+            KeyCode::Backspace if text.pop().is_some() => {
+                say(out, "\u{8} \u{8}")?;
             }
             KeyCode::Char(c) => {
                 text.push(c);
@@ -213,8 +211,7 @@ pub fn run(path: &Path, annotator: &str, show_model: bool) -> Result<(usize, usi
     // Rows answered in this session, newest last, for undo.
     let mut history: Vec<usize> = Vec::new();
     let mut skipped = vec![false; sheet.rows.len()];
-    loop {
-        let Some(i) = (0..sheet.rows.len()).find(|&i| !sheet.is_tagged(i) && !skipped[i]) else { break };
+    while let Some(i) = (0..sheet.rows.len()).find(|&i| !sheet.is_tagged(i) && !skipped[i]) {
         show(&mut out, &sheet, i, show_model)?;
         let key = read_key()?;
         if key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c') {

@@ -166,6 +166,26 @@ fn a_second_run_gives_byte_identical_csvs() {
 }
 
 #[test]
+fn the_seed_run_is_byte_identical_to_the_recorded_one() {
+    // Recorded before the workspace split (tests/expected/README.md): refactors keep figures.
+    let (_, out, _) = seed_runs();
+    for file in ["sentences.csv", "profiles.csv", "comparison.csv"] {
+        let expected = std::fs::read_to_string(root().join("tests/expected/seeds").join(file)).unwrap();
+        let got = std::fs::read_to_string(out.join(file)).unwrap();
+        if got != expected {
+            let first =
+                got.lines().zip(expected.lines()).position(|(a, b)| a != b).unwrap_or(got.lines().count().min(expected.lines().count()));
+            panic!(
+                "{file} differs from tests/expected/seeds/{file} at line {}:\n  got      {}\n  expected {}\n(re-record it only if the change is meant: tests/expected/README.md)",
+                first + 1,
+                got.lines().nth(first).unwrap_or("<end>"),
+                expected.lines().nth(first).unwrap_or("<end>")
+            );
+        }
+    }
+}
+
+#[test]
 fn eval_matches_every_gold_row_to_a_prediction() {
     let (dir, out, _) = seed_runs();
     let metrics = dir.path().join("eval.csv");
@@ -435,6 +455,28 @@ fn split_prints_clean_sentences() {
     let output = stance(&["split", md.to_str().unwrap()]);
     assert_ok(&output);
     assert_eq!(text(&output.stdout), "Outlook\nTokyo's new strategy is bold.\nCritics disagree.\n");
+
+    // Cases the splitter passes alone and the cleaner once broke: an inline list, a sentence
+    // about an e-mail address, an ellipsis opening a sentence.
+    let txt = dir.path().join("cases.txt");
+    std::fs::write(
+        &txt,
+        "1) The first item 2) The second item\n\nHer email is Jane.Doe@example.com. I sent her an email.\n\nWas it weakened? . . . The practice was not abandoned.\n",
+    )
+    .unwrap();
+    let output = stance(&["split", txt.to_str().unwrap()]);
+    assert_ok(&output);
+    assert_eq!(
+        text(&output.stdout).lines().collect::<Vec<_>>(),
+        [
+            "1) The first item",
+            "2) The second item",
+            "Her email is Jane.Doe@example.com.",
+            "I sent her an email.",
+            "Was it weakened?",
+            ". . . The practice was not abandoned."
+        ]
+    );
 }
 
 #[test]
@@ -738,4 +780,45 @@ fn seed_group_indices_point_the_way_the_gold_does() {
         "no 'against' rows",
     );
     assert!(!bad.exists());
+}
+
+#[test]
+fn data_compose_writes_rows_heldout_folds_and_a_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("written.csv"), "text,target,stance,set\nA.,t,favor,train\nB.,t,none,dev\n").unwrap();
+    std::fs::write(d.join("gold.csv"), "doc_id,sentence,stance\nd1,G1.,none\nd2,G2.,against\nd3,G3.,favor\nd4,G4.,none\n").unwrap();
+    std::fs::write(
+        d.join("recipe.toml"),
+        "seed = 5\n[[train]]\nfile = \"written.csv\"\nset = \"train\"\nrepeat = 3\n[[train]]\nfile = \"gold.csv\"\ntext = \"sentence\"\ntarget_value = \"T\"\nfold = \"1/2\"\n[[dev]]\nfile = \"written.csv\"\nset = \"dev\"\n",
+    )
+    .unwrap();
+    let out = d.join("rows");
+    for _ in 0..2 {
+        assert_ok(&stance(&["data", "compose", d.join("recipe.toml").to_str().unwrap(), "--out", out.to_str().unwrap()]));
+    }
+    let train = read_csv(&out.join("train.csv"));
+    let held = read_csv(&out.join("gold-heldout.csv"));
+    assert_eq!(train.iter().filter(|r| r["text"] == "A.").count(), 3);
+    assert_eq!(train.len() - 3 + held.len(), 4, "each gold row is trained on or held out");
+    assert!(train.iter().filter(|r| r["text"].starts_with('G')).all(|r| r["target"] == "T"));
+    assert_eq!(read_csv(&out.join("dev.csv")).len(), 1);
+    let record: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("compose.json")).unwrap()).unwrap();
+    assert_eq!(record["rows"]["train"], train.len());
+    assert_eq!(record["sources"].as_array().unwrap().len(), 3);
+    assert_eq!(record["sources"][0]["sha256"].as_str().unwrap().len(), 64);
+
+    // The shipped recipe's repository files exist (its VAST file is in ../shared/datasets).
+    let recipe = std::fs::read_to_string(root().join("data/recipes/stance-v4-stage3.toml")).unwrap();
+    for line in recipe.lines().filter_map(|l| l.strip_prefix("file = \"")) {
+        let file = root().join("data/recipes").join(line.trim_end_matches('"'));
+        assert!(line.contains("shared/datasets") || file.is_file(), "{} missing", file.display());
+    }
+
+    // A bad label names its file and line, and nothing is written.
+    std::fs::write(d.join("written.csv"), "text,target,stance,set\nA.,t,maybe,train\n").unwrap();
+    let bad_out = d.join("bad");
+    let output = stance(&["data", "compose", d.join("recipe.toml").to_str().unwrap(), "--out", bad_out.to_str().unwrap()]);
+    assert_one_line_error(&output, "written.csv: line 2: unknown label 'maybe'");
+    assert!(!bad_out.exists());
 }

@@ -1,0 +1,221 @@
+//! The study configuration (`stance.toml`): the target, the label descriptions of the zero-shot
+//! labeler, and the labeler and aggregation settings. It lives in a file a researcher edits for
+//! another target, and it is copied into `run.json`, so a report says what produced it.
+
+use crate::labels::{SENTIMENT_LABELS, STANCE_LABELS};
+use crate::{Error, IoContext, Result};
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+/// The configuration shipped in the repository; used when no `--config` is given and there is
+/// no `stance.toml` in the working directory.
+pub const DEFAULT_TOML: &str = include_str!("../../../stance.toml");
+
+/// A study configuration: one field per section of `stance.toml`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// `[target]`: what sentences take a stance toward.
+    pub target: TargetConfig,
+    /// `[labeler]`: truncation, batching and zero-shot scoring; defaults when absent.
+    #[serde(default)]
+    pub labeler: LabelerConfig,
+    /// `[stance]`: the zero-shot labeler's descriptions of each stance label.
+    pub stance: StanceDescriptions,
+    /// `[sentiment]`: the zero-shot labeler's descriptions of each sentiment label.
+    pub sentiment: SentimentDescriptions,
+    /// `[entity]`: the entity whose mentions get their own sentiment; Japan when absent.
+    #[serde(default)]
+    pub entity: EntityConfig,
+    /// `[aggregate]`: the bootstrap settings; defaults when absent.
+    #[serde(default)]
+    pub aggregate: AggregateConfig,
+}
+
+/// The named entity whose mentions get their own sentiment (`target_sentiment` columns).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EntityConfig {
+    /// The entity's name, for reports. Default "Japan".
+    pub name: String,
+    /// Words that mention it, matched whole and case-insensitively (possessives included).
+    /// Default: Japan, Japanese, Tokyo.
+    pub aliases: Vec<String>,
+}
+
+impl Default for EntityConfig {
+    fn default() -> Self {
+        Self { name: "Japan".into(), aliases: vec!["Japan".into(), "Japanese".into(), "Tokyo".into()] }
+    }
+}
+
+/// The `[target]` section: the target whose stance is measured.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TargetConfig {
+    /// The target phrase; replaces `{target}` in label descriptions.
+    pub name: String,
+}
+
+/// The `[labeler]` section: how sentences go through the model, and how the zero-shot
+/// labeler scores them.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LabelerConfig {
+    /// Word pieces per sentence before truncation. Default 128.
+    pub max_tokens: usize,
+    /// Sentences per forward pass. Default 32.
+    pub batch_size: usize,
+    /// Softmax temperature over cosine similarities. Default 0.05.
+    pub temperature: f64,
+    /// Zero-shot stance: a sentence leans to favor or against only when its mean similarity
+    /// to that side's descriptions exceeds the other side's by more than twice this margin.
+    /// Default 0.005 (chosen on a VAST train sample: `eval/calibrate_zero_shot.py`).
+    pub none_margin: f64,
+    /// Zero-shot sentiment: the same rule between positive and negative, else neutral.
+    /// Default 0.02 (chosen on a NewsMTSC train sample: `eval/calibrate_zero_shot.py`).
+    pub neutral_margin: f64,
+}
+
+impl Default for LabelerConfig {
+    fn default() -> Self {
+        Self { max_tokens: 128, batch_size: 32, temperature: 0.05, none_margin: 0.005, neutral_margin: 0.02 }
+    }
+}
+
+/// The `[stance]` section: sentences describing each stance label, `{target}` standing for
+/// the target's name.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StanceDescriptions {
+    /// Descriptions of text in favor of the target.
+    pub favor: Vec<String>,
+    /// Descriptions of text against the target.
+    pub against: Vec<String>,
+    /// Descriptions of text that takes no stance on the target.
+    pub none: Vec<String>,
+}
+
+/// The `[sentiment]` section: sentences describing each sentiment label.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SentimentDescriptions {
+    /// Descriptions of positive text.
+    pub positive: Vec<String>,
+    /// Descriptions of neutral text.
+    pub neutral: Vec<String>,
+    /// Descriptions of negative text.
+    pub negative: Vec<String>,
+}
+
+/// The `[aggregate]` section: settings of the bootstrap intervals.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AggregateConfig {
+    /// Bootstrap resamples per interval. Default 2000.
+    pub bootstrap_resamples: usize,
+    /// Bootstrap seed. Default 20251121.
+    pub seed: u64,
+}
+
+impl Default for AggregateConfig {
+    fn default() -> Self {
+        Self { bootstrap_resamples: 2000, seed: 20251121 }
+    }
+}
+
+impl StanceDescriptions {
+    /// Descriptions in [`STANCE_LABELS`] order.
+    pub fn by_label(&self) -> [&[String]; 3] {
+        [&self.favor, &self.against, &self.none]
+    }
+}
+
+impl SentimentDescriptions {
+    /// Descriptions in [`SENTIMENT_LABELS`] order.
+    pub fn by_label(&self) -> [&[String]; 3] {
+        [&self.positive, &self.neutral, &self.negative]
+    }
+}
+
+impl Config {
+    /// Parses and checks a configuration; `origin` names it in errors.
+    pub fn parse(text: &str, origin: &str) -> Result<Self> {
+        let config: Config = toml::from_str(text).map_err(|e| {
+            let message = e.message().trim().to_string();
+            let line = e.span().map(|s| text[..s.start].matches('\n').count() + 1);
+            match line {
+                Some(line) => Error::line(origin, line as u64, message),
+                None => Error::file(origin, message),
+            }
+        })?;
+        config.check(origin)?;
+        Ok(config)
+    }
+
+    /// Loads `path`, or the shipped default when `path` is None.
+    pub fn load(path: Option<&Path>) -> Result<Self> {
+        match path {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).at(path, "cannot read config")?;
+                Self::parse(&text, &path.display().to_string())
+            }
+            None => Self::parse(DEFAULT_TOML, "built-in stance.toml"),
+        }
+    }
+
+    fn check(&self, origin: &str) -> Result<()> {
+        if self.target.name.trim().is_empty() {
+            return Err(Error::file(origin, "[target] name is empty"));
+        }
+        let sections = [("stance", STANCE_LABELS, self.stance.by_label()), ("sentiment", SENTIMENT_LABELS, self.sentiment.by_label())];
+        for (section, labels, descriptions) in sections {
+            for (label, list) in labels.iter().zip(descriptions) {
+                if list.iter().all(|d| d.trim().is_empty()) {
+                    return Err(Error::file(origin, format!("[{section}] {label} needs at least one description")));
+                }
+            }
+        }
+        if self.labeler.batch_size == 0
+            || self.labeler.max_tokens < 8
+            || self.labeler.temperature <= 0.0
+            || self.labeler.none_margin < 0.0
+            || self.labeler.neutral_margin < 0.0
+        {
+            return Err(Error::file(origin, "[labeler] needs batch_size ≥ 1, max_tokens ≥ 8, temperature > 0 and margins ≥ 0"));
+        }
+        crate::text::entity::EntityMatcher::new(&self.entity.aliases).map_err(|e| Error::file(origin, format!("[entity] {e}")))?;
+        if self.aggregate.bootstrap_resamples == 0 {
+            return Err(Error::file(origin, "[aggregate] bootstrap_resamples must be ≥ 1"));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shipped_config_parses() {
+        let config = Config::load(None).unwrap();
+        assert_eq!(config.target.name, "Japan's rearmament");
+        assert!(config.stance.favor.iter().all(|d| d.contains("{target}")));
+        assert_eq!(config.entity.aliases, ["Japan", "Japanese", "Tokyo"]);
+    }
+
+    #[test]
+    fn bad_configs_say_where() {
+        let table: &[(&str, &str)] = &[
+            ("[target]\nname = 3\n", "x.toml: line 2"),
+            ("[target]\nname = \"\"\n[stance]\nfavor=[\"a\"]\nagainst=[\"b\"]\nnone=[\"c\"]\n[sentiment]\npositive=[\"a\"]\nneutral=[\"b\"]\nnegative=[\"c\"]\n", "name is empty"),
+            ("[target]\nname = \"t\"\n[stance]\nfavor=[]\nagainst=[\"b\"]\nnone=[\"c\"]\n[sentiment]\npositive=[\"a\"]\nneutral=[\"b\"]\nnegative=[\"c\"]\n", "favor needs at least one"),
+            ("[target]\nname = \"t\"\ncolour = 1\n", "unknown field"),
+            ("[target]\nname = \"t\"\n[entity]\naliases = [\" \"]\n[stance]\nfavor=[\"a\"]\nagainst=[\"b\"]\nnone=[\"c\"]\n[sentiment]\npositive=[\"a\"]\nneutral=[\"b\"]\nnegative=[\"c\"]\n", "[entity] aliases needs at least one word"),
+        ];
+        for (text, expected) in table {
+            let err = format!("{:#}", Config::parse(text, "x.toml").unwrap_err());
+            assert!(err.contains(expected), "{err}");
+        }
+    }
+}

@@ -1,0 +1,95 @@
+//! Reading the CSV files users hand us (manifests, gold sets, classify input, predictions)
+//! with one set of error messages: every problem names the file and the line or record.
+
+use crate::{Error, IoContext, Result};
+use csv::StringRecord;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+/// An open CSV file with a header row.
+pub struct CsvFile {
+    path: PathBuf,
+    origin: String,
+    what: &'static str,
+    reader: csv::Reader<File>,
+    headers: StringRecord,
+}
+
+impl CsvFile {
+    /// Opens `path`; `what` names the kind of file in errors ("manifest", "gold file" ...).
+    pub fn open(path: &Path, what: &'static str) -> Result<Self> {
+        let origin = path.display().to_string();
+        let file = File::open(path).at(path, format!("cannot open {what}"))?;
+        let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::Headers).from_reader(file);
+        let headers = match reader.headers() {
+            Ok(headers) => headers.clone(),
+            Err(source) => return Err(Error::Csv { path: path.to_path_buf(), record: 0, source }),
+        };
+        Ok(Self { path: path.to_path_buf(), origin, what, reader, headers })
+    }
+
+    /// The file's path as errors print it.
+    pub fn origin(&self) -> &str {
+        &self.origin
+    }
+
+    /// The file's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The column names, in order (a byte-order mark before the first removed).
+    pub fn headers(&self) -> impl Iterator<Item = &str> {
+        self.headers.iter().map(|h| h.trim_start_matches('\u{feff}'))
+    }
+
+    /// The index of an optional column.
+    pub fn column(&self, name: &str) -> Option<usize> {
+        self.headers.iter().position(|h| h.trim_start_matches('\u{feff}') == name)
+    }
+
+    /// The indices of required columns, or an error naming the first one missing.
+    pub fn require(&self, names: &[&str]) -> Result<Vec<usize>> {
+        names
+            .iter()
+            .map(|name| {
+                self.column(name).ok_or_else(|| {
+                    Error::line(&self.path, 1, format!("missing column '{name}' (a {} needs {})", self.what, names.join(",")))
+                })
+            })
+            .collect()
+    }
+
+    /// The records with their line numbers; a malformed record is an error naming it.
+    pub fn rows(self) -> impl Iterator<Item = Result<(u64, StringRecord)>> {
+        let path = self.path;
+        self.reader.into_records().enumerate().map(move |(i, record)| {
+            let record = record.map_err(|source| Error::Csv { path: path.clone(), record: i as u64 + 1, source })?;
+            let line = record.position().map_or(i as u64 + 2, |p| p.line());
+            Ok((line, record))
+        })
+    }
+}
+
+/// A field of `record`, trimmed; empty when the record is short.
+pub fn field(record: &StringRecord, index: usize) -> &str {
+    record.get(index).unwrap_or("").trim()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_columns_in_any_order_and_numbers_lines() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.csv");
+        std::fs::write(&path, "\u{feff}b, a\n1,\"multi\nline\"\n3,4\n").unwrap();
+        let file = CsvFile::open(&path, "table").unwrap();
+        assert_eq!(file.require(&["a", "b"]).unwrap(), [1, 0]);
+        let err = format!("{:#}", file.require(&["a", "c"]).unwrap_err());
+        assert!(err.contains("t.csv: line 1: missing column 'c' (a table needs a,c)"), "{err}");
+        let lines: Vec<u64> = file.rows().map(|r| r.unwrap().0).collect();
+        assert_eq!(lines, [2, 4]);
+    }
+}

@@ -1,0 +1,172 @@
+//! The transformer encoder (MiniLM-L6, through rust-bert) and its tokenizer, loaded from local
+//! files only: weights are never downloaded at run time. Wraps rust-bert's forward pass so an
+//! empty batch or a libtorch failure becomes an error instead of a panic.
+
+use crate::{Error, Result};
+use rust_bert::bert::{BertConfig, BertEmbeddings, BertModel};
+use rust_tokenizers::tokenizer::{BertTokenizer, Tokenizer, TruncationStrategy};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use stance_core::IoContext;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::{Path, PathBuf};
+use tch::{nn, Device, Kind, Tensor};
+
+/// The files of an encoder folder.
+pub const MODEL_FILES: [&str; 3] = ["model.safetensors", "config.json", "vocab.txt"];
+
+/// A model file and its sha256, recorded in run.json.
+#[derive(Debug, Clone, Serialize)]
+pub struct FileDigest {
+    /// The file, as it was opened.
+    pub path: PathBuf,
+    /// Its sha256, lowercase hex.
+    pub sha256: String,
+}
+
+/// The sha256 of the file at `path`, lowercase hex.
+pub fn sha256_file(path: &Path) -> Result<String> {
+    let mut file = std::fs::File::open(path).at(path, "cannot open")?;
+    let mut hasher = Sha256::new();
+    std::io::copy(&mut file, &mut hasher).at(path, "cannot read")?;
+    Ok(format!("{:x}", hasher.finalize()))
+}
+
+/// Where to find the base encoder when `--model-dir` is not given: `$STANCE_MODEL_DIR`, then
+/// `models/base/files` under the working directory (linked by scripts/setup.sh), then the
+/// setup script's cache (`$STANCE_CACHE` or `~/.cache/stance`).
+pub fn default_model_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("STANCE_MODEL_DIR") {
+        return dir.into();
+    }
+    let local = PathBuf::from("models/base/files");
+    if local.join(MODEL_FILES[0]).exists() {
+        return local;
+    }
+    let cache = std::env::var_os("STANCE_CACHE")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/stance")))
+        .unwrap_or_else(|| PathBuf::from(".cache/stance"));
+    cache.join("all-MiniLM-L6-v2")
+}
+
+/// Parses `auto`, `cpu`, `cuda` or `cuda:N`.
+pub fn parse_device(name: &str) -> Result<Device> {
+    Ok(match name {
+        "auto" => Device::cuda_if_available(),
+        "cpu" => Device::Cpu,
+        "cuda" => Device::Cuda(0),
+        other => match other.strip_prefix("cuda:").and_then(|n| n.parse().ok()) {
+            Some(n) => Device::Cuda(n),
+            None => crate::invalid!("unknown device '{other}' (expected auto, cpu, cuda or cuda:N)"),
+        },
+    })
+}
+
+/// A base encoder folder, checked and read: the three files with their sha256, the BERT
+/// config and the tokenizer. Both the sentence encoder and the trained cross-encoder start here.
+pub struct BaseFiles {
+    /// In [`MODEL_FILES`] order: weights, config, vocabulary.
+    pub files: Vec<FileDigest>,
+    /// The encoder's architecture, from `config.json`.
+    pub config: BertConfig,
+    /// The word-piece tokenizer from `vocab.txt` (lower-cases and strips accents).
+    pub tokenizer: BertTokenizer,
+}
+
+impl BaseFiles {
+    /// Checks that `dir` holds the three [`MODEL_FILES`] and that `device` is usable, then
+    /// hashes the files and reads the config and vocabulary (the weights are not loaded).
+    pub fn read(dir: &Path, device: Device) -> Result<Self> {
+        let paths: Vec<PathBuf> = MODEL_FILES.iter().map(|f| dir.join(f)).collect();
+        for path in &paths {
+            if !path.is_file() {
+                return Err(Error::file(path, "model file missing (run scripts/setup.sh, or pass --model-dir)".to_string()));
+            }
+        }
+        if device.is_cuda() && !tch::Cuda::is_available() {
+            crate::invalid!("CUDA was asked for, but this libtorch has no usable CUDA device");
+        }
+        let config_text = std::fs::read_to_string(&paths[1]).at(&paths[1], "cannot read")?;
+        let config: BertConfig =
+            serde_json::from_str(&config_text).map_err(|e| Error::file(&paths[1], format!("not a BERT config: {e}")))?;
+        let tokenizer =
+            BertTokenizer::from_file(&paths[2], true, true).map_err(|e| Error::file(&paths[2], format!("cannot load vocabulary: {e}")))?;
+        let files = paths.iter().map(|p| Ok(FileDigest { path: p.clone(), sha256: sha256_file(p)? })).collect::<Result<_>>()?;
+        Ok(Self { files, config, tokenizer })
+    }
+
+    /// The weights file (`model.safetensors`) and its sha256.
+    pub fn weights(&self) -> &FileDigest {
+        &self.files[0]
+    }
+}
+
+/// Mean of `hidden` (`[batch, tokens, dim]`) over the tokens where `mask` (`[batch, tokens]`)
+/// is 1: `[batch, dim]`.
+pub fn mean_pool(hidden: &Tensor, mask: &Tensor) -> Tensor {
+    let weights = mask.unsqueeze(-1).to_kind(Kind::Float);
+    (hidden * &weights).sum_dim_intlist([1i64].as_slice(), false, Kind::Float)
+        / weights.sum_dim_intlist([1i64].as_slice(), false, Kind::Float).clamp_min(1e-9)
+}
+
+/// A BERT-family sentence encoder with its tokenizer.
+pub struct Encoder {
+    model: BertModel<BertEmbeddings>,
+    tokenizer: BertTokenizer,
+    // Owns the weights the model's tensors point into.
+    _vs: nn::VarStore,
+    device: Device,
+    max_tokens: usize,
+    hidden: i64,
+    /// The files it was loaded from, in [`MODEL_FILES`] order, for run.json.
+    pub files: Vec<FileDigest>,
+}
+
+impl Encoder {
+    /// Loads `model.safetensors`, `config.json` and `vocab.txt` from `dir`.
+    pub fn load(dir: &Path, device: Device, max_tokens: usize) -> Result<Self> {
+        let BaseFiles { files, config, tokenizer } = BaseFiles::read(dir, device)?;
+        let mut vs = nn::VarStore::new(device);
+        let model = BertModel::<BertEmbeddings>::new(vs.root(), &config);
+        vs.load(&files[0].path).map_err(|e| Error::file(&files[0].path, format!("cannot load weights: {e}")))?;
+        vs.freeze();
+        Ok(Self { model, tokenizer, _vs: vs, device, max_tokens, hidden: config.hidden_size, files })
+    }
+
+    /// Where the model runs (embeddings are returned on the CPU whatever this is).
+    pub fn device(&self) -> Device {
+        self.device
+    }
+
+    /// Mean-pooled, L2-normalised sentence embeddings, `[texts.len(), hidden]`, on the CPU.
+    pub fn embed(&self, texts: &[&str]) -> Result<Tensor> {
+        if texts.is_empty() {
+            return Ok(Tensor::zeros([0, self.hidden], (Kind::Float, Device::Cpu)));
+        }
+        let encoded = self.tokenizer.encode_list(texts, self.max_tokens, &TruncationStrategy::LongestFirst, 0);
+        let width = encoded.iter().map(|e| e.token_ids.len()).max().unwrap_or(0).max(1);
+        let mut ids = vec![0i64; texts.len() * width];
+        let mut mask = vec![0i64; texts.len() * width];
+        for (row, e) in encoded.iter().enumerate() {
+            ids[row * width..row * width + e.token_ids.len()].copy_from_slice(&e.token_ids);
+            mask[row * width..row * width + e.token_ids.len()].fill(1);
+        }
+        let shape = [texts.len() as i64, width as i64];
+        let ids = Tensor::from_slice(&ids).view(shape).to(self.device);
+        let mask = Tensor::from_slice(&mask).view(shape).to(self.device);
+        let pooled = catch_unwind(AssertUnwindSafe(|| {
+            tch::no_grad(|| -> Result<Tensor> {
+                let out = self
+                    .model
+                    .forward_t(Some(&ids), Some(&mask), None, None, None, None, None, false)
+                    .map_err(|e| Error::Torch(format!("encoder forward pass failed: {e}")))?;
+                let pooled = mean_pool(&out.hidden_state, &mask);
+                let norm = pooled.norm_scalaropt_dim(2, [1i64].as_slice(), true).clamp_min(1e-12);
+                Ok((pooled / norm).to(Device::Cpu))
+            })
+        }))
+        .map_err(|_| Error::Torch("encoder forward pass panicked (libtorch error)".into()))??;
+        Ok(pooled)
+    }
+}

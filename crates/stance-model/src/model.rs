@@ -1,0 +1,376 @@
+//! Our own classifier: the MiniLM encoder (rust-bert's BERT) reading a (target, text) pair,
+//! pooling ([`Pooling`]), and one linear head per task. A shipped model stores only what training changed
+//! (every encoder tensor but the word-piece embeddings, which stay frozen, plus the heads) in
+//! fp16; the rest comes from the base encoder, whose sha256 the model's config pins.
+
+use crate::encoder::{mean_pool, BaseFiles, FileDigest};
+use crate::{Error, Result};
+use rust_bert::bert::{BertEmbeddings, BertModel};
+use rust_tokenizers::tokenizer::{BertTokenizer, Tokenizer, TruncationStrategy};
+use serde::{Deserialize, Serialize};
+use stance_core::labels::SENTENCE_TARGET;
+use stance_core::IoContext;
+use std::collections::BTreeMap;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::Path;
+use tch::{nn, nn::Module, Device, Kind, Tensor};
+
+/// Tensors that training leaves alone: the 30,522 × 384 word-piece embeddings are half the
+/// model's parameters, and freezing them keeps a shipped model under 25 MB.
+pub const FROZEN_PREFIXES: [&str; 2] = ["embeddings.word_embeddings", "pooler."];
+
+/// What a model folder's `config.json` says.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelConfig {
+    /// Always "cross-encoder".
+    pub kind: String,
+    /// The base encoder's name and the sha256 of its weights file.
+    pub base: String,
+    /// The sha256 (hex) of the base weights it was trained on; loading over other weights fails.
+    pub base_sha256: String,
+    /// Word pieces per (target, text) pair.
+    pub max_tokens: usize,
+    /// Per head (task), its labels in output order.
+    pub heads: BTreeMap<String, Vec<String>>,
+    /// How token states become the heads' input.
+    #[serde(default)]
+    pub pooling: Pooling,
+    /// The first segment the sentiment head reads a whole sentence with (sentiment toward a
+    /// mention reads the mention there instead). Models from before it was recorded were
+    /// trained with [`SENTENCE_TARGET`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sentence_target: Option<String>,
+}
+
+impl ModelConfig {
+    /// The first segment for sentence-level sentiment: as recorded, else the default.
+    pub fn sentence_target(&self) -> &str {
+        self.sentence_target.as_deref().unwrap_or(SENTENCE_TARGET)
+    }
+
+    /// The `config.json` of the trained model in `model_dir`.
+    pub fn read(model_dir: &Path) -> Result<Self> {
+        let path = model_dir.join("config.json");
+        if !path.is_file() {
+            return Err(Error::file(path, "model file missing".to_string()));
+        }
+        let text = std::fs::read_to_string(&path).at(&path, "cannot read")?;
+        serde_json::from_str(&text).map_err(|e| Error::file(&path, format!("not a stance model config: {e}")))
+    }
+}
+
+/// How token states become the heads' input.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
+#[serde(rename_all = "lowercase")]
+pub enum Pooling {
+    /// The mean over the whole pair (models from before the target/text split).
+    #[default]
+    Mean,
+    /// The mean over the target's tokens next to the mean over the text's tokens.
+    Segments,
+    /// Those two means t and x, then |t − x| and t ∗ x, as in Sentence-BERT's NLI classifier,
+    /// so that a linear head sees how closely the text relates to the target.
+    Interact,
+}
+
+impl Pooling {
+    /// Its spelling in config.json and on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Pooling::Mean => "mean",
+            Pooling::Segments => "segments",
+            Pooling::Interact => "interact",
+        }
+    }
+
+    /// The width of the heads' input: one hidden vector, two (target and text), or four (those
+    /// two, their distance and their product).
+    fn width(self, hidden: i64) -> i64 {
+        match self {
+            Pooling::Mean => hidden,
+            Pooling::Segments => 2 * hidden,
+            Pooling::Interact => 4 * hidden,
+        }
+    }
+
+    /// The heads' input from token states `[batch, tokens, hidden]`. Target tokens are segment
+    /// 0 (with [CLS] and the first [SEP]), text tokens segment 1.
+    fn pool(self, states: &Tensor, mask: &Tensor, types: &Tensor) -> Tensor {
+        if self == Pooling::Mean {
+            return mean_pool(states, mask);
+        }
+        let text_mask = mask * types;
+        let target_mask = mask - &text_mask;
+        let (target, text) = (mean_pool(states, &target_mask), mean_pool(states, &text_mask));
+        if self == Pooling::Interact {
+            let (distance, product) = ((&target - &text).abs(), &target * &text);
+            Tensor::cat(&[target, text, distance, product], 1)
+        } else {
+            Tensor::cat(&[target, text], 1)
+        }
+    }
+}
+
+/// A tokenized batch on the model's device.
+pub struct Batch {
+    /// Word-piece ids, `[batch, tokens]`, padded with 0.
+    pub ids: Tensor,
+    /// 1 for real tokens, 0 for padding, `[batch, tokens]`.
+    pub mask: Tensor,
+    /// Segment ids, `[batch, tokens]`: 0 for the target (with `[CLS]` and the first `[SEP]`), 1 for the text.
+    pub types: Tensor,
+}
+
+/// The cross-encoder: the encoder reads a (target, text) pair, and each head gives logits over
+/// its task's labels.
+pub struct CrossEncoder {
+    /// All its tensors (encoder and heads), on its device.
+    pub vs: nn::VarStore,
+    bert: BertModel<BertEmbeddings>,
+    heads: BTreeMap<String, nn::Linear>,
+    tokenizer: BertTokenizer,
+    /// What its `config.json` says (or will say when saved).
+    pub config: ModelConfig,
+    /// The base encoder's files and their sha256, in [`MODEL_FILES`](crate::encoder::MODEL_FILES) order.
+    pub base_files: Vec<FileDigest>,
+    hidden: i64,
+}
+
+impl CrossEncoder {
+    /// The base encoder with freshly initialised heads (seeded by `seed`).
+    pub fn fresh(
+        base_dir: &Path,
+        heads: BTreeMap<String, Vec<String>>,
+        max_tokens: usize,
+        pooling: Pooling,
+        device: Device,
+        seed: i64,
+    ) -> Result<Self> {
+        let base = BaseFiles::read(base_dir, device)?;
+        let config = ModelConfig {
+            kind: "cross-encoder".into(),
+            base: "all-MiniLM-L6-v2".into(),
+            base_sha256: base.weights().sha256.clone(),
+            max_tokens,
+            heads,
+            pooling,
+            sentence_target: None,
+        };
+        Self::build(base, config, device, seed)
+    }
+
+    /// A trained model from `model_dir` on top of the base encoder in `base_dir`.
+    pub fn load(model_dir: &Path, base_dir: &Path, device: Device) -> Result<Self> {
+        let config = ModelConfig::read(model_dir)?;
+        let weights_path = model_dir.join("model.safetensors");
+        if !weights_path.is_file() {
+            return Err(Error::file(weights_path, "model file missing".to_string()));
+        }
+        let base = BaseFiles::read(base_dir, device)?;
+        let weights = base.weights();
+        if weights.sha256 != config.base_sha256 {
+            crate::invalid!(
+                "{}: the model was trained on base weights {}, but {} has {}",
+                model_dir.join("config.json").display(),
+                config.base_sha256,
+                weights.path.display(),
+                weights.sha256
+            );
+        }
+        let model = Self::build(base, config, device, 0)?;
+        model.load_trained(&weights_path)?;
+        Ok(model)
+    }
+
+    fn build(base: BaseFiles, config: ModelConfig, device: Device, seed: i64) -> Result<Self> {
+        let BaseFiles { files: base_files, config: bert_config, tokenizer } = base;
+        tch::manual_seed(seed);
+        let mut vs = nn::VarStore::new(device);
+        let bert = BertModel::<BertEmbeddings>::new_with_optional_pooler(vs.root(), &bert_config, false);
+        let hidden = bert_config.hidden_size;
+        let width = config.pooling.width(hidden);
+        let heads = config
+            .heads
+            .iter()
+            .map(|(name, labels)| {
+                (name.clone(), nn::linear(vs.root() / "head" / name.as_str(), width, labels.len() as i64, Default::default()))
+            })
+            .collect();
+        let weights = &base_files[0].path;
+        let missing = vs.load_partial(weights).map_err(|e| Error::file(weights, format!("cannot load weights: {e}")))?;
+        if let Some(name) = missing.iter().find(|n| !n.starts_with("head.")) {
+            return Err(Error::file(weights, format!("weights file has no tensor '{name}'")));
+        }
+        let model = Self { vs, bert, heads, tokenizer, config, base_files, hidden };
+        for (name, tensor) in model.vs.variables() {
+            if FROZEN_PREFIXES.iter().any(|p| name.starts_with(p)) {
+                let _ = tensor.set_requires_grad(false);
+            }
+        }
+        Ok(model)
+    }
+
+    /// Copies the tensors of a trained model's weights file over the base encoder's.
+    fn load_trained(&self, path: &Path) -> Result<()> {
+        let tensors = Tensor::read_safetensors(path).map_err(|e| Error::file(path, format!("cannot read weights: {e}")))?;
+        let variables = self.vs.variables();
+        let mut loaded = 0;
+        tch::no_grad(|| -> Result<()> {
+            for (name, tensor) in &tensors {
+                let target = variables.get(name).ok_or_else(|| Error::file(path, format!("unexpected tensor '{name}'")))?;
+                if target.size() != tensor.size() {
+                    return Err(Error::file(path, format!("tensor '{name}' has shape {:?}, expected {:?}", tensor.size(), target.size())));
+                }
+                target.shallow_clone().copy_(tensor);
+                loaded += 1;
+            }
+            Ok(())
+        })?;
+        let heads_present = self.config.heads.keys().all(|h| tensors.iter().any(|(n, _)| n == &format!("head.{h}.weight")));
+        if loaded == 0 || !heads_present {
+            return Err(Error::file(path, "weights file lacks the model's heads".to_string()));
+        }
+        Ok(())
+    }
+
+    /// Adds a freshly initialised head (seeded by `seed`) for another task.
+    pub fn add_head(&mut self, name: &str, labels: &[String], seed: i64) {
+        tch::manual_seed(seed);
+        let width = self.config.pooling.width(self.hidden);
+        let head = nn::linear(self.vs.root() / "head" / name, width, labels.len() as i64, Default::default());
+        self.heads.insert(name.to_string(), head);
+        self.config.heads.insert(name.to_string(), labels.to_vec());
+    }
+
+    /// The tensors training updates, by name (sorted, so optimiser state lines up).
+    pub fn trainable(&self) -> Vec<(String, Tensor)> {
+        let mut vars: Vec<(String, Tensor)> =
+            self.vs.variables().into_iter().filter(|(n, _)| !FROZEN_PREFIXES.iter().any(|p| n.starts_with(p))).collect();
+        vars.sort_by(|a, b| a.0.cmp(&b.0));
+        vars
+    }
+
+    /// Writes `model.safetensors` (trainable tensors in fp16) and `config.json` into `dir`.
+    pub fn save(&self, dir: &Path) -> Result<()> {
+        std::fs::create_dir_all(dir).at(dir, "cannot create folder")?;
+        let tensors: Vec<(String, Tensor)> =
+            self.trainable().into_iter().map(|(n, t)| (n, t.to_kind(Kind::Half).to(Device::Cpu))).collect();
+        let tmp = dir.join(".model.safetensors.tmp");
+        Tensor::write_safetensors(&tensors, &tmp).map_err(|e| Error::file(&tmp, format!("cannot write: {e}")))?;
+        std::fs::rename(&tmp, dir.join("model.safetensors"))?;
+        Ok(stance_core::output::write_atomic(&dir.join("config.json"), (serde_json::to_string_pretty(&self.config)? + "\n").as_bytes())?)
+    }
+
+    /// Where its tensors live and batches are sent.
+    pub fn device(&self) -> Device {
+        self.vs.device()
+    }
+
+    /// Tokenizes (target, text) pairs into a padded batch.
+    pub fn encode(&self, pairs: &[(&str, &str)]) -> Batch {
+        let encoded = self.tokenizer.encode_pair_list(pairs, self.config.max_tokens, &TruncationStrategy::LongestFirst, 0);
+        let width = encoded.iter().map(|e| e.token_ids.len()).max().unwrap_or(1).max(1);
+        let n = pairs.len();
+        let (mut ids, mut mask, mut types) = (vec![0i64; n * width], vec![0i64; n * width], vec![0i64; n * width]);
+        for (row, e) in encoded.iter().enumerate() {
+            let at = row * width;
+            ids[at..at + e.token_ids.len()].copy_from_slice(&e.token_ids);
+            mask[at..at + e.token_ids.len()].fill(1);
+            for (k, s) in e.segment_ids.iter().enumerate() {
+                types[at + k] = *s as i64;
+            }
+        }
+        let device = self.device();
+        let shape = [n as i64, width as i64];
+        Batch {
+            ids: Tensor::from_slice(&ids).view(shape).to(device),
+            mask: Tensor::from_slice(&mask).view(shape).to(device),
+            types: Tensor::from_slice(&types).view(shape).to(device),
+        }
+    }
+
+    /// Logits per head, `[batch, labels]`. With `train`, dropout is on.
+    pub fn forward(&self, batch: &Batch, train: bool) -> Result<BTreeMap<String, Tensor>> {
+        catch_unwind(AssertUnwindSafe(|| -> Result<BTreeMap<String, Tensor>> {
+            let out = self
+                .bert
+                .forward_t(Some(&batch.ids), Some(&batch.mask), Some(&batch.types), None, None, None, None, train)
+                .map_err(|e| Error::Torch(format!("encoder forward pass failed: {e}")))?;
+            let pooled = self.config.pooling.pool(&out.hidden_state, &batch.mask, &batch.types);
+            let pooled = pooled.dropout(0.1, train);
+            Ok(self.heads.iter().map(|(name, head)| (name.clone(), head.forward(&pooled))).collect())
+        }))
+        .map_err(|_| Error::Torch("forward pass panicked (libtorch error)".into()))?
+    }
+
+    /// Probabilities of `head` for (target, text) pairs, batched by length.
+    pub fn predict(&self, head: &str, pairs: &[(&str, &str)], batch_size: usize, progress: &mut dyn FnMut(u64)) -> Result<Vec<Vec<f32>>> {
+        Ok(self.predict_heads(&[head], pairs, batch_size, progress)?.remove(0))
+    }
+
+    /// Probabilities of each of `heads` (in that order) from one pass over the pairs.
+    pub fn predict_heads(
+        &self,
+        heads: &[&str],
+        pairs: &[(&str, &str)],
+        batch_size: usize,
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<Vec<Vec<Vec<f32>>>> {
+        if let Some(head) = heads.iter().find(|h| !self.heads.contains_key(**h)) {
+            crate::invalid!("the model has no '{head}' head");
+        }
+        let mut order: Vec<usize> = (0..pairs.len()).collect();
+        order.sort_by_key(|&i| (pairs[i].0.len() + pairs[i].1.len(), i));
+        let mut out = vec![vec![Vec::new(); pairs.len()]; heads.len()];
+        for chunk in order.chunks(batch_size.max(1)) {
+            let batch_pairs: Vec<(&str, &str)> = chunk.iter().map(|&i| pairs[i]).collect();
+            let batch = self.encode(&batch_pairs);
+            let mut logits = tch::no_grad(|| self.forward(&batch, false))?;
+            for (h, head) in heads.iter().enumerate() {
+                let probs = logits.remove(*head).expect("head checked above").softmax(-1, Kind::Float);
+                let flat = Vec::<f32>::try_from(probs.to(Device::Cpu).contiguous().view([-1]))?;
+                let width = flat.len() / chunk.len();
+                for (row, &i) in chunk.iter().enumerate() {
+                    out[h][i] = flat[row * width..(row + 1) * width].to_vec();
+                }
+            }
+            progress(chunk.len() as u64);
+        }
+        Ok(out)
+    }
+
+    /// The encoder's hidden width (384 for MiniLM-L6).
+    pub fn hidden_size(&self) -> i64 {
+        self.hidden
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pooling_tables() {
+        // One pair of four tokens: two target tokens (segment 0), two text tokens, then padding.
+        let states = Tensor::from_slice(&[1.0f32, 2.0, 3.0, 4.0, 5.0, -2.0, 7.0, 0.0, 100.0, 100.0]).view([1, 5, 2]);
+        let mask = Tensor::from_slice(&[1i64, 1, 1, 1, 0]).view([1, 5]);
+        let types = Tensor::from_slice(&[0i64, 0, 1, 1, 1]).view([1, 5]);
+        // target mean (2, 3), text mean (6, -1)
+        let table: [(Pooling, Vec<f32>); 3] = [
+            (Pooling::Mean, vec![4.0, 1.0]),
+            (Pooling::Segments, vec![2.0, 3.0, 6.0, -1.0]),
+            (Pooling::Interact, vec![2.0, 3.0, 6.0, -1.0, 4.0, 4.0, 12.0, -3.0]),
+        ];
+        for (pooling, expected) in table {
+            let pooled = pooling.pool(&states, &mask, &types);
+            assert_eq!(pooled.size(), [1, pooling.width(2)], "{pooling:?}");
+            assert_eq!(serde_json::to_string(&pooling).unwrap(), format!("\"{}\"", pooling.name()));
+            assert_eq!(Vec::<f32>::try_from(pooled.view([-1])).unwrap(), expected, "{pooling:?}");
+        }
+        // config.json spells them in lower case, and an unknown one is refused.
+        assert_eq!(serde_json::from_str::<Pooling>("\"interact\"").unwrap(), Pooling::Interact);
+        assert!(serde_json::from_str::<Pooling>("\"max\"").is_err());
+    }
+}

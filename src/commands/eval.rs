@@ -1,0 +1,102 @@
+//! `stance eval`: predictions against gold, a model or the lexicon on tagged rows, or K-fold
+//! cross-validation of adaptation.
+
+use super::train::training_settings;
+use crate::cli::EvalArgs;
+use crate::progress::Bar;
+use crate::resolve;
+use anyhow::{bail, Result};
+use stance_core::data::gold::{read_gold, read_predictions};
+use stance_core::eval::evaluate;
+use stance_core::labels::Task;
+use stance_core::lexicon::vader_labels;
+use stance_core::output::write_atomic;
+use stance_core::stats::Metrics;
+use stance_model::model::CrossEncoder;
+use stance_model::train::cv::{cross_validate, predict_labels, score};
+use std::path::PathBuf;
+
+/// Runs `stance eval`.
+pub fn execute(a: EvalArgs) -> Result<()> {
+    match (&a.gold, &a.pred, a.cv, &a.data) {
+        (Some(gold), Some(pred), None, _) => {
+            let gold = read_gold(gold)?;
+            let predictions = read_predictions(pred)?;
+            let report = evaluate(&gold, &predictions);
+            let out = a.out.clone().unwrap_or_else(|| pred.with_file_name("eval.csv"));
+            write_atomic(&out, &report.to_csv()?)?;
+            print!("{}", report.render());
+            println!("\nmetrics written to {}", out.display());
+        }
+        (None, None, Some(k), Some(data)) => {
+            let scratch = PathBuf::new();
+            let settings = training_settings(&a.training, data, None, None, scratch.clone(), scratch)?;
+            let (adapted, baseline) = cross_validate(&settings, k, &Bar::steps())?;
+            let adapted_metrics = score(settings.task, &settings.train, &adapted);
+            let baseline_metrics = score(settings.task, &settings.train, &baseline);
+            let out = a.out.clone().unwrap_or_else(|| data.with_file_name(format!("cv{k}-{}.csv", settings.task)));
+            let scored = [("unadapted", &baseline_metrics), ("adapted (out-of-fold)", &adapted_metrics)];
+            write_atomic(&out, &metrics_csv(&[("unadapted", &baseline_metrics), ("adapted", &adapted_metrics)])?)?;
+            println!("{k}-fold cross-validation on {} rows of {}", settings.train.len(), data.display());
+            for (name, m) in scored {
+                println!("  {name:<22} {}", metrics_line(m));
+            }
+            println!("metrics written to {}", out.display());
+        }
+        (None, None, None, Some(data)) => {
+            let scratch = PathBuf::new();
+            let settings = training_settings(&a.training, data, None, None, scratch.clone(), scratch)?;
+            let (name, predicted) = if a.lexicon {
+                if settings.task != Task::Sentiment {
+                    bail!("--lexicon scores sentiment only (pass --task sentiment)");
+                }
+                let texts: Vec<&str> = settings.train.iter().map(|e| e.text.as_str()).collect();
+                ("vader".to_string(), vader_labels(&texts))
+            } else {
+                let dir = resolve::model(a.model.as_deref(), settings.task);
+                let model = CrossEncoder::load(&dir, &settings.base_dir, settings.device)?;
+                (dir.display().to_string(), predict_labels(&model, settings.task, &settings.train, 64)?)
+            };
+            let m = score(settings.task, &settings.train, &predicted);
+            let out = a.out.clone().unwrap_or_else(|| data.with_file_name(format!("scores-{}.csv", settings.task)));
+            write_atomic(&out, &metrics_csv(&[(name.as_str(), &m)])?)?;
+            println!("{} on {} rows of {}", settings.task, settings.train.len(), data.display());
+            println!("  {name}: {}", metrics_line(&m));
+            println!("metrics written to {}", out.display());
+        }
+        _ => bail!("eval needs --gold and --pred, or --data FILE (with --cv K to cross-validate adaptation)"),
+    }
+    Ok(())
+}
+
+/// Per-model metrics as CSV: model,metric,label,value (per-class F1, then the summary figures).
+fn metrics_csv(scored: &[(&str, &Metrics)]) -> Result<Vec<u8>> {
+    let mut csv = csv::Writer::from_writer(Vec::new());
+    csv.write_record(["model", "metric", "label", "value"])?;
+    for &(name, m) in scored {
+        for (k, c) in m.per_class.iter().enumerate() {
+            csv.write_record([name, "f1", m.labels[k], &format!("{:.4}", c.f1)])?;
+        }
+        for (metric, value) in m.summary() {
+            csv.write_record([name, metric, "", &format!("{value:.4}")])?;
+        }
+    }
+    Ok(csv.into_inner()?)
+}
+
+/// One line of summary figures and per-class F1.
+fn metrics_line(m: &Metrics) -> String {
+    let f1: Vec<String> = m.per_class.iter().zip(m.labels).map(|(c, l)| format!("{l} {:.3}", c.f1)).collect();
+    format!(
+        "macro-F1 {:.3} (95% CI {})  F_avg {:.3}  accuracy {:.3}  kappa {:.3}  ({})  neutral called polar {:.3} ({:.3}–{:.3})",
+        m.macro_f1,
+        m.interval_text(),
+        m.f_avg,
+        m.accuracy,
+        m.kappa,
+        f1.join(", "),
+        m.false_polar.value,
+        m.false_polar.low,
+        m.false_polar.high
+    )
+}

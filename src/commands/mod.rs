@@ -1,0 +1,28 @@
+//! One module per subcommand: each turns its parsed arguments into settings (through
+//! [`crate::resolve`]), calls the library, and tells the user what happened.
+
+pub mod agree;
+pub mod classify;
+pub mod data;
+pub mod eval;
+pub mod run;
+pub mod sample;
+pub mod split;
+pub mod tag;
+pub mod train;
+
+/// Runs a parsed command line.
+pub fn execute(args: crate::cli::Args) -> anyhow::Result<()> {
+    use crate::cli::Command;
+    match args.command {
+        Command::Run(a) => run::execute(a),
+        Command::Split(a) => split::execute(a),
+        Command::Classify(a) => classify::execute(a),
+        Command::Train(a) => train::execute(a),
+        Command::Eval(a) => eval::execute(a),
+        Command::Sample(a) => sample::execute(a),
+        Command::Agree(a) => agree::execute(a),
+        Command::Tag(a) => tag::execute(a),
+        Command::Data(crate::cli::DataCommand::Compose(a)) => data::compose(a),
+    }
+}

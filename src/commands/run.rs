@@ -1,0 +1,27 @@
+//! `stance run`: label a corpus and write its reports.
+
+use crate::cli::RunArgs;
+use crate::pipeline::{self, RunSettings};
+use crate::resolve;
+use anyhow::Result;
+
+/// Runs `stance run`.
+pub fn execute(a: RunArgs) -> Result<()> {
+    let (config, config_origin, model) = resolve::labelling(&a.model)?;
+    let settings = RunSettings { manifest: a.manifest, out: a.out, config, config_origin, model, calibration: a.calibration };
+    let summary = pipeline::run(&settings)?;
+    eprintln!(
+        "labelled {} sentences of {} documents in {:.1} s ({:.1} sentences/s; model load {:.1} s); reports in {}",
+        summary.sentences,
+        summary.documents,
+        summary.label_seconds,
+        summary.sentences as f64 / summary.label_seconds.max(1e-9),
+        summary.load_seconds,
+        settings.out.display()
+    );
+    if !settings.calibration.is_empty() {
+        let files: Vec<String> = settings.calibration.iter().map(|f| f.display().to_string()).collect();
+        eprintln!("profiles also error-adjusted by the labeller's errors on {} (run.json: calibration)", files.join(" + "));
+    }
+    Ok(())
+}

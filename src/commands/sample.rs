@@ -1,0 +1,57 @@
+//! `stance sample`: a tagging sheet chosen from a run by a named, seeded strategy.
+
+use crate::cli::SampleArgs;
+use anyhow::{Context, Result};
+use stance_core::annotate::{read_candidates, read_excluded, sample, sheet_csv, SampleSpec};
+use stance_core::output::write_atomic;
+use std::path::{Path, PathBuf};
+
+/// Runs `stance sample`.
+pub fn execute(a: SampleArgs) -> Result<()> {
+    let candidates = read_candidates(&a.run.join("sentences.csv"))?;
+    let focus = a
+        .focus
+        .as_deref()
+        .map(|f| {
+            regex::RegexBuilder::new(f).case_insensitive(true).build().with_context(|| format!("--focus '{f}' is not a regular expression"))
+        })
+        .transpose()?;
+    let spec = SampleSpec { strategy: a.strategy, n: a.n, seed: a.seed, by: a.by, focus, window: a.window };
+    let excluded = read_excluded(&a.exclude)?;
+    let other = match &a.other_run {
+        Some(dir) => Some(
+            read_candidates(&dir.join("sentences.csv"))?
+                .into_iter()
+                .map(|c| ((c.doc_id, c.sentence_id), c.stance))
+                .collect::<std::collections::HashMap<_, _>>(),
+        ),
+        None => None,
+    };
+    let within = if a.within.is_empty() { None } else { Some(read_excluded(&a.within)?) };
+    let chosen = sample(&candidates, &spec, &excluded, within.as_ref(), other.as_ref())?;
+    let titles = run_titles(&a.run)?;
+    write_atomic(&a.out, &sheet_csv(&candidates, &chosen, &titles, a.with_model)?)?;
+    let docs: std::collections::HashSet<&str> = chosen.iter().map(|&i| candidates[i].doc_id.as_str()).collect();
+    eprintln!(
+        "{} sentences of {} documents chosen ({:?}, seed {}; {} excluded texts) into {}",
+        chosen.len(),
+        docs.len(),
+        a.strategy,
+        a.seed,
+        excluded.len(),
+        a.out.display()
+    );
+    Ok(())
+}
+
+/// Document titles of a run, from the manifest its run.json names (empty when there is none).
+fn run_titles(run: &Path) -> Result<std::collections::HashMap<String, String>> {
+    let path = run.join("run.json");
+    let Ok(text) = std::fs::read_to_string(&path) else { return Ok(Default::default()) };
+    let json: serde_json::Value = serde_json::from_str(&text).with_context(|| format!("{}: not JSON", path.display()))?;
+    let Some(manifest) = json["manifest"].as_str().map(PathBuf::from) else { return Ok(Default::default()) };
+    if !manifest.is_file() {
+        return Ok(Default::default());
+    }
+    Ok(stance_core::data::manifest::read_manifest(&manifest)?.into_iter().map(|d| (d.doc_id, d.title)).collect())
+}

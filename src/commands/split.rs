@@ -1,0 +1,21 @@
+//! `stance split`: a document's cleaned sentences, one per line.
+
+use crate::cli::SplitArgs;
+use crate::pipeline;
+use anyhow::Result;
+use stance_core::text::split::{sentence_texts, RuleSplitter};
+use std::io::Write;
+
+/// Runs `stance split`.
+pub fn execute(a: SplitArgs) -> Result<()> {
+    let (cleaned, _) = pipeline::prepare_file(&a.file)?;
+    let mut out = std::io::stdout().lock();
+    if a.cleaned {
+        writeln!(out, "{}", cleaned.text)?;
+    } else {
+        for sentence in sentence_texts(&RuleSplitter, &cleaned.text) {
+            writeln!(out, "{sentence}")?;
+        }
+    }
+    Ok(())
+}

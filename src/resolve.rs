@@ -1,0 +1,91 @@
+//! One place that turns what the user gave (options, environment variables, the working
+//! directory) into concrete settings: the config file, the base encoder's folder, the shipped
+//! models' folders and the device. Every environment variable the tool reads is read here.
+//!
+//! | variable | what it names | default |
+//! |---|---|---|
+//! | `STANCE_MODEL_DIR` | the base encoder's folder | `models/base/files`, else the setup cache |
+//! | `STANCE_CACHE` | the setup script's cache | `~/.cache/stance` |
+//! | `STANCE_MODEL` | the stance model | `models/stance-minilm-v4` |
+//! | `STANCE_SENTIMENT_MODEL` | the sentiment model | `models/sentiment-minilm-newsmtsc` |
+//! | `USER` | the annotator of `stance tag` | `unknown` |
+
+use crate::cli::ModelArgs;
+use crate::pipeline::ModelSettings;
+use anyhow::Result;
+use stance_core::config::Config;
+use stance_core::labels::Task;
+use stance_model::encoder::MODEL_FILES;
+use std::path::{Path, PathBuf};
+
+/// The configuration: `--config`, else `./stance.toml` if present, else the built-in one;
+/// with the name it is known by in run.json.
+pub fn config(given: Option<&Path>) -> Result<(Config, String)> {
+    let path = given.map(Path::to_path_buf).or_else(|| Some(PathBuf::from("stance.toml")).filter(|p| p.is_file()));
+    let config = Config::load(path.as_deref())?;
+    let origin = path.map_or_else(|| "built-in".to_string(), |p| p.display().to_string());
+    Ok((config, origin))
+}
+
+/// The base encoder's folder: `--model-dir`, else `$STANCE_MODEL_DIR`, else
+/// `models/base/files` under the working directory (linked by scripts/setup.sh), else the
+/// setup script's cache (`$STANCE_CACHE` or `~/.cache/stance`).
+pub fn base_model_dir(given: Option<&Path>) -> PathBuf {
+    if let Some(dir) = given {
+        return dir.to_path_buf();
+    }
+    if let Some(dir) = std::env::var_os("STANCE_MODEL_DIR") {
+        return dir.into();
+    }
+    let local = PathBuf::from("models/base/files");
+    if local.join(MODEL_FILES[0]).exists() {
+        return local;
+    }
+    let cache = std::env::var_os("STANCE_CACHE")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/stance")))
+        .unwrap_or_else(|| PathBuf::from(".cache/stance"));
+    cache.join("all-MiniLM-L6-v2")
+}
+
+/// The shipped model of `task` when no option names one: `$STANCE_MODEL` /
+/// `$STANCE_SENTIMENT_MODEL`, else its folder here or beside the program.
+pub fn shipped_model(task: Task) -> PathBuf {
+    let (var, name) = match task {
+        Task::Sentiment => ("STANCE_SENTIMENT_MODEL", "models/sentiment-minilm-newsmtsc"),
+        Task::Stance => ("STANCE_MODEL", "models/stance-minilm-v4"),
+    };
+    if let Some(dir) = std::env::var_os(var) {
+        return dir.into();
+    }
+    let local = PathBuf::from(name);
+    if local.is_dir() {
+        return local;
+    }
+    // target/release/stance → the repository's models/.
+    std::env::current_exe().ok().and_then(|exe| Some(exe.parent()?.parent()?.parent()?.join(name))).filter(|p| p.is_dir()).unwrap_or(local)
+}
+
+/// A model option, else the shipped model of `task`.
+pub fn model(given: Option<&Path>, task: Task) -> PathBuf {
+    given.map(Path::to_path_buf).unwrap_or_else(|| shipped_model(task))
+}
+
+/// Who is tagging: `--annotator`, else `$USER`, else "unknown".
+pub fn annotator(given: Option<&str>) -> String {
+    given.map(str::to_string).or_else(|| std::env::var("USER").ok()).unwrap_or_else(|| "unknown".into())
+}
+
+/// The config (with its origin) and the model settings that the labelling options resolve to.
+pub fn labelling(args: &ModelArgs) -> Result<(Config, String, ModelSettings)> {
+    let (config, origin) = config(args.config.as_deref())?;
+    let model = ModelSettings {
+        labeler: args.labeler,
+        sentiment: args.sentiment,
+        model_dir: base_model_dir(args.model_dir.as_deref()),
+        trained: model(args.model.as_deref(), Task::Stance),
+        sentiment_model: model(args.sentiment_model.as_deref(), Task::Sentiment),
+        device: args.device,
+    };
+    Ok((config, origin, model))
+}
