@@ -3,11 +3,11 @@
 //! fails fast, and nothing reaches the output folder before everything has succeeded.
 
 use crate::progress::progress_bar;
-use crate::report::{self, SentenceRow};
+use crate::report;
 use anyhow::{bail, Context, Result};
 use serde::Serialize;
 use serde_json::json;
-use stance_core::aggregate::{aggregate, Calibration, Labelled};
+use stance_core::aggregate::{aggregate, Calibration, SentenceRow};
 use stance_core::config::Config;
 use stance_core::data::gold::{read_gold, GoldRow};
 use stance_core::data::manifest::{read_document, read_manifest, DocEntry};
@@ -224,9 +224,7 @@ pub fn run(settings: &RunSettings) -> Result<RunSummary> {
     let aggregate_started = Instant::now();
     let documents: Vec<(&str, &str, &str)> =
         docs.iter().map(|d| (d.entry.doc_id.as_str(), d.entry.outlet.as_str(), d.entry.group.as_str())).collect();
-    let labelled: Vec<Labelled> =
-        rows.iter().map(|r| Labelled { doc_id: r.doc_id, outlet: r.outlet, group: r.group, probs: r.probs }).collect();
-    let (profiles, comparisons) = aggregate(&documents, &labelled, bootstrap, calibration.as_ref().map(|c| &c.0));
+    let (profiles, comparisons) = aggregate(&documents, &rows, bootstrap, calibration.as_ref().map(|c| &c.0));
     let aggregate_seconds = aggregate_started.elapsed().as_secs_f64();
 
     let dir = staging.path();

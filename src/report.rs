@@ -3,7 +3,7 @@
 //! with fixed precision so that the same input gives byte-identical files.
 
 use anyhow::Result;
-use stance_core::aggregate::{Comparison, Profile};
+use stance_core::aggregate::{Comparison, Profile, SentenceRow};
 use stance_core::labels::{Probs, SENTIMENT_LABELS, STANCE_LABELS};
 use stance_core::stats::Estimate;
 
@@ -31,28 +31,6 @@ pub fn sentence_columns() -> Vec<&'static str> {
 /// The columns of `stance classify` output, in order.
 pub fn classify_columns() -> Vec<&'static str> {
     std::iter::once("text").chain(LABEL_COLUMNS).collect()
-}
-
-/// One labelled sentence of a document.
-#[derive(Debug, Clone)]
-pub struct SentenceRow<'a> {
-    /// Its document's id, from the manifest.
-    pub doc_id: &'a str,
-    /// Its document's outlet.
-    pub outlet: &'a str,
-    /// Its document's group.
-    pub group: &'a str,
-    /// 1-based position within its document.
-    pub sentence_id: usize,
-    /// Byte span in the document's cleaned text (`cleaned/DOC_ID.txt`).
-    pub start: usize,
-    /// End of that span (exclusive).
-    pub end: usize,
-    /// The sentence, as in the cleaned text.
-    pub text: &'a str,
-    /// Its probabilities: stance (favor, against, none), sentiment (positive, neutral,
-    /// negative), and sentiment toward the entity's mention if it has one.
-    pub probs: Probs,
 }
 
 /// A probability as the reports write it: four decimals.

@@ -1,7 +1,7 @@
 //! `stance eval`: predictions against gold, a model or the lexicon on tagged rows, or K-fold
 //! cross-validation of adaptation.
 
-use super::train::training_settings;
+use super::train::{tagged_rows, training_settings};
 use crate::cli::EvalArgs;
 use crate::progress::Bar;
 use crate::resolve;
@@ -44,23 +44,22 @@ pub fn execute(a: EvalArgs) -> Result<()> {
             println!("metrics written to {}", out.display());
         }
         (None, None, None, Some(data)) => {
-            let scratch = PathBuf::new();
-            let settings = training_settings(&a.training, data, None, None, scratch.clone(), scratch)?;
+            let (task, rows) = (a.training.task, tagged_rows(&a.training, data)?);
             let (name, predicted) = if a.lexicon {
-                if settings.task != Task::Sentiment {
+                if task != Task::Sentiment {
                     bail!("--lexicon scores sentiment only (pass --task sentiment)");
                 }
-                let texts: Vec<&str> = settings.train.iter().map(|e| e.text.as_str()).collect();
+                let texts: Vec<&str> = rows.iter().map(|e| e.text.as_str()).collect();
                 ("vader".to_string(), vader_labels(&texts))
             } else {
-                let dir = resolve::model(a.model.as_deref(), settings.task);
-                let model = CrossEncoder::load(&dir, &settings.base_dir, settings.device)?;
-                (dir.display().to_string(), predict_labels(&model, settings.task, &settings.train, 64)?)
+                let dir = resolve::model(a.model.as_deref(), task);
+                let model = CrossEncoder::load(&dir, &resolve::base_model_dir(a.training.model_dir.as_deref()), a.training.device)?;
+                (dir.display().to_string(), predict_labels(&model, task, &rows, 64)?)
             };
-            let m = score(settings.task, &settings.train, &predicted);
-            let out = a.out.clone().unwrap_or_else(|| data.with_file_name(format!("scores-{}.csv", settings.task)));
+            let m = score(task, &rows, &predicted);
+            let out = a.out.clone().unwrap_or_else(|| data.with_file_name(format!("scores-{}.csv", task)));
             write_atomic(&out, &metrics_csv(&[(name.as_str(), &m)])?)?;
-            println!("{} on {} rows of {}", settings.task, settings.train.len(), data.display());
+            println!("{} on {} rows of {}", task, rows.len(), data.display());
             println!("  {name}: {}", metrics_line(&m));
             println!("metrics written to {}", out.display());
         }

@@ -61,20 +61,7 @@ pub fn training_settings(
     out: PathBuf,
     checkpoint_dir: PathBuf,
 ) -> Result<TrainSettings> {
-    let (config, _) = resolve::config(args.config.as_deref())?;
-    let spec = DataSpec {
-        text_col: args.text_col.clone(),
-        target_col: args.target_col.clone(),
-        label_col: args.label_col.clone(),
-        label_map: args.label_map.as_deref().map(parse_label_map).transpose()?.unwrap_or_default(),
-        // Sentence sentiment is asked for with the sentiment model's fixed first segment.
-        default_target: Some(args.target.clone().unwrap_or_else(|| match args.task {
-            Task::Sentiment => SENTENCE_TARGET.to_string(),
-            Task::Stance => config.target.name.clone(),
-        })),
-        rows: args.rows,
-        sentence_target: args.sentence_target.clone(),
-    };
+    let spec = data_spec(args)?;
     let mut train = read_examples(data, &spec, args.task)?;
     let rows_in_file = train.len();
     let mut held_out = Vec::new();
@@ -154,4 +141,28 @@ pub fn training_settings(
         device: args.device,
         aux: None,
     })
+}
+
+/// Where the data files keep their fields, from the column and label options; rows without a
+/// target take `--target`, else the config's target (stance) or the sentence target (sentiment).
+fn data_spec(args: &TrainingArgs) -> Result<DataSpec> {
+    let (config, _) = resolve::config(args.config.as_deref())?;
+    Ok(DataSpec {
+        text_col: args.text_col.clone(),
+        target_col: args.target_col.clone(),
+        label_col: args.label_col.clone(),
+        label_map: args.label_map.as_deref().map(parse_label_map).transpose()?.unwrap_or_default(),
+        // Sentence sentiment is asked for with the sentiment model's fixed first segment.
+        default_target: Some(args.target.clone().unwrap_or_else(|| match args.task {
+            Task::Sentiment => SENTENCE_TARGET.to_string(),
+            Task::Stance => config.target.name.clone(),
+        })),
+        rows: args.rows,
+        sentence_target: args.sentence_target.clone(),
+    })
+}
+
+/// The tagged rows of `data`, read as `--task` and the column options say (for scoring).
+pub fn tagged_rows(args: &TrainingArgs, data: &Path) -> Result<Vec<stance_core::data::examples::Example>> {
+    Ok(read_examples(data, &data_spec(args)?, args.task)?)
 }

@@ -14,16 +14,25 @@ use ndarray::Array1;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-/// The part of a labelled sentence that aggregation needs.
+/// One labelled sentence of a document: a row of `sentences.csv`, and what aggregation reads.
 #[derive(Debug, Clone)]
-pub struct Labelled<'a> {
-    /// The sentence's document (its manifest `doc_id`).
+pub struct SentenceRow<'a> {
+    /// Its document's id, from the manifest.
     pub doc_id: &'a str,
-    /// The document's outlet, from the manifest.
+    /// Its document's outlet.
     pub outlet: &'a str,
-    /// The document's source group, from the manifest.
+    /// Its document's group.
     pub group: &'a str,
-    /// The sentence's label probabilities.
+    /// 1-based position within its document.
+    pub sentence_id: usize,
+    /// Byte span in the document's cleaned text (`cleaned/DOC_ID.txt`).
+    pub start: usize,
+    /// End of that span (exclusive).
+    pub end: usize,
+    /// The sentence, as in the cleaned text.
+    pub text: &'a str,
+    /// Its probabilities: stance (favor, against, none), sentiment (positive, neutral,
+    /// negative), and sentiment toward the entity's mention if it has one.
     pub probs: Probs,
 }
 
@@ -286,7 +295,7 @@ fn profile(
     level: &'static str,
     key: &str,
     n_documents: usize,
-    sentences: &[&Labelled],
+    sentences: &[&SentenceRow],
     settings: Bootstrap,
     calibration: Option<&Calibration>,
 ) -> Profile {
@@ -339,18 +348,18 @@ fn first_seen<'a>(keys: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
 /// profiles and comparisons also carry error-adjusted figures.
 pub fn aggregate<'a>(
     documents: &[(&'a str, &'a str, &'a str)],
-    sentences: &[Labelled<'a>],
+    sentences: &[SentenceRow<'a>],
     settings: Bootstrap,
     calibration: Option<&Calibration>,
 ) -> (Vec<Profile>, Vec<Comparison>) {
     let mut profiles = Vec::new();
     #[allow(clippy::type_complexity)]
-    let levels: [(&'static str, fn(&(&'a str, &'a str, &'a str)) -> &'a str, fn(&Labelled<'a>) -> &'a str); 3] =
+    let levels: [(&'static str, fn(&(&'a str, &'a str, &'a str)) -> &'a str, fn(&SentenceRow<'a>) -> &'a str); 3] =
         [("document", |d| d.0, |s| s.doc_id), ("outlet", |d| d.1, |s| s.outlet), ("group", |d| d.2, |s| s.group)];
     for (level, doc_key, sentence_key) in levels {
         for key in first_seen(documents.iter().map(doc_key)) {
             let n_documents = documents.iter().filter(|d| doc_key(d) == key).count();
-            let members: Vec<&Labelled> = sentences.iter().filter(|s| sentence_key(s) == key).collect();
+            let members: Vec<&SentenceRow> = sentences.iter().filter(|s| sentence_key(s) == key).collect();
             profiles.push(profile(level, key, n_documents, &members, settings, calibration));
         }
     }
@@ -423,7 +432,7 @@ mod tests {
     #[test]
     fn profiles_count_labels_per_unit_and_compare_groups() {
         let docs = [("d1", "GT", "Global Times"), ("d2", "Blog", "Western"), ("d3", "Blog", "Western")];
-        let s = |doc_id, outlet, group, p| Labelled { doc_id, outlet, group, probs: p };
+        let s = |doc_id, outlet, group, p| SentenceRow { doc_id, outlet, group, sentence_id: 1, start: 0, end: 0, text: "", probs: p };
         let sentences = vec![
             s("d1", "GT", "Global Times", probs(0.1, 0.8)),
             s("d1", "GT", "Global Times", probs(0.1, 0.7)),
@@ -487,8 +496,8 @@ mod tests {
         assert_eq!(calibration.counts(), [10, 10, 40]);
         // A document of pure none text: raw index 0.6, adjusted 0.
         let docs = [("d1", "o", "g1"), ("d2", "o", "g2"), ("d3", "o", "g2")];
-        let s = |doc_id, group, p| Labelled { doc_id, outlet: "o", group, probs: p };
-        let sentences: Vec<Labelled> = (0..30)
+        let s = |doc_id, group, p| SentenceRow { doc_id, outlet: "o", group, sentence_id: 1, start: 0, end: 0, text: "", probs: p };
+        let sentences: Vec<SentenceRow> = (0..30)
             .map(|_| s("d1", "g1", Probs { stance: [0.6, 0.0, 0.4], sentiment: [0.0, 1.0, 0.0], target_sentiment: None }))
             .chain((0..30).map(|i| s(if i % 2 == 0 { "d2" } else { "d3" }, "g2", probs(0.0, 1.0))))
             .collect();

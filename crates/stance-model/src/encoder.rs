@@ -32,37 +32,6 @@ pub fn sha256_file(path: &Path) -> Result<String> {
     Ok(format!("{:x}", hasher.finalize()))
 }
 
-/// Where to find the base encoder when `--model-dir` is not given: `$STANCE_MODEL_DIR`, then
-/// `models/base/files` under the working directory (linked by scripts/setup.sh), then the
-/// setup script's cache (`$STANCE_CACHE` or `~/.cache/stance`).
-pub fn default_model_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("STANCE_MODEL_DIR") {
-        return dir.into();
-    }
-    let local = PathBuf::from("models/base/files");
-    if local.join(MODEL_FILES[0]).exists() {
-        return local;
-    }
-    let cache = std::env::var_os("STANCE_CACHE")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/stance")))
-        .unwrap_or_else(|| PathBuf::from(".cache/stance"));
-    cache.join("all-MiniLM-L6-v2")
-}
-
-/// Parses `auto`, `cpu`, `cuda` or `cuda:N`.
-pub fn parse_device(name: &str) -> Result<Device> {
-    Ok(match name {
-        "auto" => Device::cuda_if_available(),
-        "cpu" => Device::Cpu,
-        "cuda" => Device::Cuda(0),
-        other => match other.strip_prefix("cuda:").and_then(|n| n.parse().ok()) {
-            Some(n) => Device::Cuda(n),
-            None => crate::invalid!("unknown device '{other}' (expected auto, cpu, cuda or cuda:N)"),
-        },
-    })
-}
-
 /// A base encoder folder, checked and read: the three files with their sha256, the BERT
 /// config and the tokenizer. Both the sentence encoder and the trained cross-encoder start here.
 pub struct BaseFiles {
