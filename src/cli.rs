@@ -239,6 +239,10 @@ pub struct RunArgs {
     /// measured on other text mis-correct (README, "Error-adjusted profiles").
     #[arg(long, value_name = "FILE")]
     pub calibration: Vec<PathBuf>,
+    /// Prefix text cells that a spreadsheet would run as a formula (starting with = + - @) with
+    /// an apostrophe. Off by default: it changes the text (README, "Reliability").
+    #[arg(long)]
+    pub csv_safe: bool,
     #[command(flatten)]
     pub model: ModelArgs,
 }
@@ -261,6 +265,9 @@ pub struct ClassifyArgs {
     /// Target phrase for rows without their own target (default: the config's target).
     #[arg(long, value_name = "TEXT")]
     pub target: Option<String>,
+    /// Prefix text cells that a spreadsheet would run as a formula with an apostrophe.
+    #[arg(long)]
+    pub csv_safe: bool,
     #[command(flatten)]
     pub model: ModelArgs,
 }

@@ -10,7 +10,7 @@ use serde_json::json;
 use stance_core::aggregate::{aggregate, Calibration, SentenceRow};
 use stance_core::config::Config;
 use stance_core::data::gold::{read_gold, GoldRow};
-use stance_core::data::manifest::{read_document, read_manifest, DocEntry};
+use stance_core::data::manifest::{file_stems, read_document, read_manifest, DocEntry};
 use stance_core::data::table::{field, CsvFile};
 use stance_core::labels::{Probs, SENTIMENT_LABELS, STANCE_LABELS};
 use stance_core::output::Staging;
@@ -123,6 +123,8 @@ pub fn load_labeler(config: &Config, model: &ModelSettings) -> Result<LoadedLabe
 pub struct Prepared {
     /// Its manifest record.
     pub entry: DocEntry,
+    /// The name of its cleaned text, `cleaned/STEM.txt` (unique in the run).
+    pub stem: String,
     /// The sha256 of its file as read, lowercase hex.
     pub sha256: String,
     /// Its cleaned text, with counts of the lines kept and dropped.
@@ -154,6 +156,8 @@ pub struct RunSettings {
     /// Gold-format files that measure the labeller's errors, for the error-adjusted profiles
     /// (none: raw profiles only).
     pub calibration: Vec<PathBuf>,
+    /// Guard text cells against spreadsheet formulas ([`report::text_cell`]).
+    pub csv_safe: bool,
 }
 
 /// What `stance run` tells the user at the end.
@@ -173,19 +177,23 @@ pub struct RunSummary {
 pub fn run(settings: &RunSettings) -> Result<RunSummary> {
     let started = Instant::now();
     let entries = read_manifest(&settings.manifest)?;
+    let stems = file_stems(&entries, &settings.manifest)?;
     let mut docs = Vec::with_capacity(entries.len());
-    for entry in entries {
+    for (entry, stem) in entries.into_iter().zip(stems) {
         let (cleaned, spans) = prepare_file(&entry.path)?;
         let sha256 = sha256_file(&entry.path)?;
         if spans.is_empty() {
             eprintln!("warning: {}: no prose sentences left after cleaning", entry.path.display());
         }
-        docs.push(Prepared { entry, sha256, cleaned, spans });
+        docs.push(Prepared { entry, stem, sha256, cleaned, spans });
     }
     // Calibration tags are read and checked now, so a bad file fails before any labelling.
     let calibration_gold = read_calibration(&settings.calibration)?;
     let prepare_seconds = started.elapsed().as_secs_f64();
     let staging = Staging::new(&settings.out)?;
+    for leftover in &staging.removed_leftovers {
+        eprintln!("warning: removed {}, the staging folder of an interrupted run", leftover.display());
+    }
 
     let mut loaded = load_labeler(&settings.config, &settings.model)?;
     let target = settings.config.target.name.as_str();
@@ -227,13 +235,12 @@ pub fn run(settings: &RunSettings) -> Result<RunSummary> {
     let (profiles, comparisons) = aggregate(&documents, &rows, bootstrap, calibration.as_ref().map(|c| &c.0));
     let aggregate_seconds = aggregate_started.elapsed().as_secs_f64();
 
-    let dir = staging.path();
-    std::fs::write(dir.join("sentences.csv"), report::sentences_csv(&rows)?)?;
-    std::fs::write(dir.join("profiles.csv"), report::profiles_csv(&profiles)?)?;
-    std::fs::write(dir.join("comparison.csv"), report::comparison_csv(&comparisons)?)?;
-    std::fs::create_dir(dir.join("cleaned"))?;
+    let safe = settings.csv_safe;
+    staging.write("sentences.csv", report::sentences_csv(&rows, safe)?)?;
+    staging.write("profiles.csv", report::profiles_csv(&profiles, safe)?)?;
+    staging.write("comparison.csv", report::comparison_csv(&comparisons, safe)?)?;
     for d in &docs {
-        std::fs::write(dir.join("cleaned").join(format!("{}.txt", safe_file_name(&d.entry.doc_id))), &d.cleaned.text)?;
+        staging.write(&format!("cleaned/{}.txt", d.stem), &d.cleaned.text)?;
     }
     let count = |labels: [&'static str; 3], pick: fn(&Probs) -> &'static str| -> BTreeMap<&'static str, usize> {
         labels.iter().map(|l| (*l, rows.iter().filter(|r| pick(&r.probs) == *l).count())).collect()
@@ -267,6 +274,7 @@ pub fn run(settings: &RunSettings) -> Result<RunSummary> {
             "title": d.entry.title,
             "date": d.entry.date,
             "url": d.entry.url,
+            "cleaned_file": format!("cleaned/{}.txt", d.stem),
             "lines_total": d.cleaned.lines_total,
             "lines_kept": d.cleaned.lines_kept,
             "lines_dropped": d.cleaned.dropped,
@@ -301,7 +309,7 @@ pub fn run(settings: &RunSettings) -> Result<RunSummary> {
             "seconds": calibration_seconds,
         })),
     });
-    std::fs::write(dir.join("run.json"), serde_json::to_string_pretty(&run_json)? + "\n")?;
+    staging.write("run.json", serde_json::to_string_pretty(&run_json)? + "\n")?;
     staging.commit()?;
     Ok(RunSummary { documents: docs.len(), sentences: rows.len(), label_seconds, load_seconds: loaded.load_seconds })
 }
@@ -342,11 +350,6 @@ fn calibrate(
     let probs = labeler.label(&inputs, &mut |_| {})?;
     let rows = gold.iter().zip(&probs).map(|(g, p)| (g.stance, p.stance.map(|x| x as f64))).collect();
     Ok(Some((Calibration::new(origin, rows, bootstrap)?, digests)))
-}
-
-/// A doc_id usable as a file name (ids are free text in the manifest).
-fn safe_file_name(id: &str) -> String {
-    id.chars().map(|c| if c.is_alphanumeric() || matches!(c, '-' | '_' | '.') { c } else { '_' }).collect()
 }
 
 /// One sentence for `stance classify`, with its optional own target.
@@ -390,7 +393,13 @@ pub fn read_classify_csv(path: &Path) -> Result<Vec<ClassifyItem>> {
 
 /// Labels `items` and returns the classify CSV. A row's own target wins over `target_override`,
 /// which wins over the configured target.
-pub fn classify(items: &[ClassifyItem], target_override: Option<&str>, config: &Config, model: &ModelSettings) -> Result<Vec<u8>> {
+pub fn classify(
+    items: &[ClassifyItem],
+    target_override: Option<&str>,
+    config: &Config,
+    model: &ModelSettings,
+    csv_safe: bool,
+) -> Result<Vec<u8>> {
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(report::classify_columns())?;
     if items.is_empty() {
@@ -420,7 +429,7 @@ pub fn classify(items: &[ClassifyItem], target_override: Option<&str>, config: &
         loaded.load_seconds
     );
     for (item, p) in items.iter().zip(&probs) {
-        let mut record = vec![item.text.clone()];
+        let mut record = vec![report::text_cell(&item.text, csv_safe)];
         record.extend(report::label_cells(p));
         w.write_record(&record)?;
     }

@@ -822,3 +822,199 @@ fn data_compose_writes_rows_heldout_folds_and_a_record() {
     assert_one_line_error(&output, "written.csv: line 2: unknown label 'maybe'");
     assert!(!bad_out.exists());
 }
+
+/// The text of each sentence of `out`'s sentences.csv, checked against its document's cleaned
+/// text: the span must point at exactly that sentence.
+fn assert_spans_point_into_their_own_documents(out: &Path) {
+    let run: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("run.json")).unwrap()).unwrap();
+    let files: std::collections::HashMap<String, String> = run["documents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| (d["doc_id"].as_str().unwrap().to_string(), d["cleaned_file"].as_str().unwrap().to_string()))
+        .collect();
+    for row in read_csv(&out.join("sentences.csv")) {
+        let cleaned = std::fs::read_to_string(out.join(&files[&row["doc_id"]])).unwrap();
+        let (start, end): (usize, usize) = (row["start"].parse().unwrap(), row["end"].parse().unwrap());
+        assert_eq!(&cleaned[start..end], row["text"].trim_start_matches('\''), "{}", row["doc_id"]);
+    }
+}
+
+#[test]
+fn hostile_ids_and_cells_stay_apart_and_bad_folders_fail_before_labelling() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("one.txt"), "Japan's defence budget grew. The cabinet approved it.\n").unwrap();
+    std::fs::write(d.join("two.txt"), "=SUM(A1:A9) is not a sentence anyone wrote. Tokyo said nothing.\n").unwrap();
+    let long_id = "x".repeat(300);
+    // No title, date or url columns: they are optional.
+    std::fs::write(d.join("m.csv"), format!("doc_id,path,outlet,group\na/b,one.txt,O,G\na_b,two.txt,O,G\n{long_id},one.txt,P,H\n"))
+        .unwrap();
+    let out = d.join("out");
+    let m = d.join("m.csv");
+    assert_ok(&stance(&["run", "--manifest", m.to_str().unwrap(), "--out", out.to_str().unwrap()]));
+    let cleaned: Vec<_> = std::fs::read_dir(out.join("cleaned")).unwrap().collect();
+    assert_eq!(cleaned.len(), 3, "one cleaned file per document");
+    assert_spans_point_into_their_own_documents(&out);
+    assert!(read_csv(&out.join("sentences.csv")).iter().any(|r| r["text"].starts_with("=SUM")), "cells as written by default");
+    assert_ok(&stance(&["run", "--manifest", m.to_str().unwrap(), "--out", out.to_str().unwrap(), "--csv-safe"]));
+    assert!(read_csv(&out.join("sentences.csv")).iter().any(|r| r["text"].starts_with("'=SUM")), "--csv-safe guards formulas");
+    assert_spans_point_into_their_own_documents(&out);
+
+    // Ids that only differ in case would share a file on a case-insensitive disk.
+    std::fs::write(d.join("m2.csv"), "doc_id,path,outlet,group\nGt,one.txt,O,G\ngt,two.txt,O,G\n").unwrap();
+    let out2 = d.join("out2");
+    assert_one_line_error(
+        &stance(&["run", "--manifest", d.join("m2.csv").to_str().unwrap(), "--out", out2.to_str().unwrap()]),
+        "m2.csv: doc_ids 'Gt' and 'gt' would share the file cleaned/gt.txt",
+    );
+    // A folder of other files is never replaced; a parent that is not a folder fails before
+    // the model is loaded (the error names the path).
+    let mine = d.join("mine");
+    std::fs::create_dir(&mine).unwrap();
+    std::fs::write(mine.join("notes.txt"), "keep me").unwrap();
+    let output = stance(&["run", "--manifest", m.to_str().unwrap(), "--out", mine.to_str().unwrap()]);
+    assert_one_line_error(&output, "mine: --out holds files this tool did not write");
+    assert_eq!(std::fs::read_to_string(mine.join("notes.txt")).unwrap(), "keep me");
+    let output = stance(&["run", "--manifest", m.to_str().unwrap(), "--out", "/dev/null/out"]);
+    assert_one_line_error(&output, "/dev/null");
+    assert!(!text(&output.stderr).contains("labelled"));
+
+    // eval that matches nothing says why instead of writing zeros.
+    let gold = d.join("gold.csv");
+    std::fs::write(&gold, "doc_id,sentence,stance,sentiment\nother-doc,Japan's defence budget grew.,none,neutral\n").unwrap();
+    let output = stance(&["eval", "--gold", gold.to_str().unwrap(), "--pred", out.join("sentences.csv").to_str().unwrap()]);
+    assert_one_line_error(&output, "gold.csv: none of its 1 rows matched a sentence of");
+    assert!(text(&output.stderr).contains("gold has 'other-doc'"));
+
+    // A document with no size (a device) is refused at the limit, not read forever.
+    assert_one_line_error(&stance(&["split", "/dev/zero"]), "/dev/zero: document is more than");
+}
+
+/// A model folder like the shipped one, with `edit` applied to its config.json.
+fn edited_model(dir: &Path, name: &str, edit: impl Fn(&mut serde_json::Value)) -> PathBuf {
+    let shipped = root().join("models/stance-minilm-v4");
+    let copy = dir.join(name);
+    std::fs::create_dir(&copy).unwrap();
+    std::os::unix::fs::symlink(shipped.join("model.safetensors"), copy.join("model.safetensors")).unwrap();
+    let mut config: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(shipped.join("config.json")).unwrap()).unwrap();
+    edit(&mut config);
+    std::fs::write(copy.join("config.json"), config.to_string()).unwrap();
+    copy
+}
+
+#[test]
+fn model_configs_that_would_panic_or_mislabel_are_one_line_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let table: Vec<(PathBuf, &str)> = vec![
+        (edited_model(d, "zero", |c| c["max_tokens"] = 0.into()), "max_tokens 0 is outside 8..=512"),
+        (edited_model(d, "long", |c| c["max_tokens"] = 4096.into()), "max_tokens 4096 is outside 8..=512"),
+        (edited_model(d, "kind", |c| c["kind"] = "foo".into()), "kind 'foo'"),
+        (
+            edited_model(d, "order", |c| c["heads"]["stance"] = serde_json::json!(["against", "favor", "none"])),
+            "the 'stance' head's labels are against,favor,none",
+        ),
+    ];
+    for (model, needle) in table {
+        let output = stance_with_stdin(&["classify", "--model", model.to_str().unwrap()], "Japan rearms.\n");
+        assert_one_line_error(&output, &format!("{}: {needle}", model.join("config.json").display()));
+    }
+    // A base encoder whose hidden size is not a multiple of its attention heads.
+    let base = d.join("base");
+    std::fs::create_dir(&base).unwrap();
+    let shipped = root().join("models/base/files");
+    for file in ["model.safetensors", "vocab.txt"] {
+        std::os::unix::fs::symlink(std::fs::canonicalize(shipped.join(file)).unwrap(), base.join(file)).unwrap();
+    }
+    let mut config: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(shipped.join("config.json")).unwrap()).unwrap();
+    config["num_attention_heads"] = 7.into();
+    std::fs::write(base.join("config.json"), config.to_string()).unwrap();
+    let output = stance_with_stdin(&["classify", "--model-dir", base.to_str().unwrap()], "Japan rearms.\n");
+    assert_one_line_error(&output, "config.json: hidden_size 384 must be a positive multiple of num_attention_heads 7");
+}
+
+#[test]
+fn a_killed_run_leaves_the_old_result_or_the_new_one_never_a_mix() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let out = d.join("out");
+    let seeds = root().join("seeds/manifest.csv");
+    assert_ok(&stance(&["run", "--manifest", seeds.to_str().unwrap(), "--out", out.to_str().unwrap()]));
+    // The new result: two of the seed documents (paths made absolute: they were relative to
+    // the seed manifest).
+    let subset = d.join("subset.csv");
+    let mut reader = csv::Reader::from_path(&seeds).unwrap();
+    let headers = reader.headers().unwrap().clone();
+    let path_col = headers.iter().position(|h| h == "path").unwrap();
+    let mut writer = csv::Writer::from_path(&subset).unwrap();
+    writer.write_record(&headers).unwrap();
+    for record in reader.records().take(2) {
+        let record = record.unwrap();
+        let cells: Vec<String> = record
+            .iter()
+            .enumerate()
+            .map(|(i, c)| if i == path_col { root().join("seeds").join(c).display().to_string() } else { c.to_string() })
+            .collect();
+        writer.write_record(&cells).unwrap();
+    }
+    writer.flush().unwrap();
+    let expected_new = d.join("expected-new");
+    assert_ok(&stance(&["run", "--manifest", subset.to_str().unwrap(), "--out", expected_new.to_str().unwrap()]));
+    let snapshot = |dir: &Path| -> Vec<Vec<u8>> {
+        ["sentences.csv", "profiles.csv", "comparison.csv"].iter().map(|f| std::fs::read(dir.join(f)).unwrap()).collect()
+    };
+    let old = snapshot(&out);
+    let new = snapshot(&expected_new);
+    assert_ne!(old, new);
+    let mut states = std::collections::BTreeSet::new();
+    for delay_ms in [300u64, 900, 1600, 2200, 2800, 3400, 4200, 6000] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_stance"))
+            .args(["run", "--manifest", subset.to_str().unwrap(), "--out", out.to_str().unwrap()])
+            .current_dir(root())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        let _ = child.kill(); // SIGKILL
+        let _ = child.wait();
+        let now = snapshot(&out);
+        assert!(now == old || now == new, "after a kill at {delay_ms} ms, --out holds neither the old result nor the new one");
+        states.insert(if now == old { "old" } else { "new" });
+        let run: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("run.json")).unwrap()).unwrap();
+        let documents = run["documents"].as_array().unwrap().len();
+        assert_eq!(documents, if now == old { 5 } else { 2 }, "run.json belongs to the same run as the CSVs");
+    }
+    // The next run removes what killed runs left beside --out, and says so.
+    let output = stance(&["run", "--manifest", subset.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    assert_ok(&output);
+    let leftovers: Vec<String> = std::fs::read_dir(d)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .filter(|n| n.contains(".stance-"))
+        .collect();
+    assert!(leftovers.is_empty(), "left beside --out: {leftovers:?}");
+    assert_eq!(snapshot(&out), new);
+    eprintln!("states seen after kills: {states:?}");
+}
+
+#[test]
+fn labelling_needs_no_network() {
+    // A network namespace of its own has no interface but loopback: a download would fail.
+    let mut child = Command::new("unshare")
+        .args(["-rn", env!("CARGO_BIN_EXE_stance"), "classify"])
+        .current_dir(root())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("unshare (util-linux) runs");
+    {
+        use std::io::Write;
+        child.stdin.take().unwrap().write_all(b"Japan should rearm to deter China.\n").unwrap();
+    }
+    let output = child.wait_with_output().unwrap();
+    assert_ok(&output);
+    assert!(text(&output.stdout).lines().nth(1).unwrap().starts_with("Japan should rearm to deter China.,favor,"));
+}

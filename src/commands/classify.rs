@@ -13,7 +13,7 @@ pub fn execute(a: ClassifyArgs) -> Result<()> {
         Some(path) => pipeline::read_classify_csv(path)?,
         None => pipeline::read_lines(std::io::stdin().lock())?,
     };
-    let csv = pipeline::classify(&items, a.target.as_deref(), &config, &model)?;
+    let csv = pipeline::classify(&items, a.target.as_deref(), &config, &model, a.csv_safe)?;
     std::io::stdout().lock().write_all(&csv)?;
     Ok(())
 }

@@ -12,11 +12,10 @@ pub fn compose(a: ComposeArgs) -> Result<()> {
     let base = a.recipe.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
     let composed = compose_rows(&recipe, base)?;
     let staging = Staging::new(&a.out)?;
-    let dir = staging.path();
-    std::fs::write(dir.join("train.csv"), rows_csv(&composed.train)?)?;
-    std::fs::write(dir.join("dev.csv"), rows_csv(&composed.dev)?)?;
+    staging.write("train.csv", rows_csv(&composed.train)?)?;
+    staging.write("dev.csv", rows_csv(&composed.dev)?)?;
     for (name, (header, records)) in &composed.heldout {
-        std::fs::write(dir.join(name), records_csv(header, records)?)?;
+        staging.write(name, records_csv(header, records)?)?;
     }
     let record = json!({
         "recipe": a.recipe,
@@ -30,7 +29,7 @@ pub fn compose(a: ComposeArgs) -> Result<()> {
         },
         "rng": "ChaCha8, seeded with the recipe's seed: samples in source order, then one shuffle of the training rows",
     });
-    std::fs::write(dir.join("compose.json"), serde_json::to_string_pretty(&record)? + "\n")?;
+    staging.write("compose.json", serde_json::to_string_pretty(&record)? + "\n")?;
     staging.commit()?;
     eprintln!(
         "{} training rows, {} development rows{} written to {}",

@@ -20,9 +20,21 @@ use std::path::PathBuf;
 pub fn execute(a: EvalArgs) -> Result<()> {
     match (&a.gold, &a.pred, a.cv, &a.data) {
         (Some(gold), Some(pred), None, _) => {
-            let gold = read_gold(gold)?;
+            let gold_path = gold;
+            let gold = read_gold(gold_path)?;
             let predictions = read_predictions(pred)?;
             let report = evaluate(&gold, &predictions);
+            if report.unmatched.len() == report.gold_rows {
+                let example = |ids: &mut dyn Iterator<Item = &str>| ids.next().map_or("none".to_string(), |id| format!("'{id}'"));
+                bail!(
+                    "{}: none of its {} rows matched a sentence of {}: check that the doc_id values agree (gold has {}, predictions {}) and that both come from the same cleaning and splitting",
+                    gold_path.display(),
+                    report.gold_rows,
+                    pred.display(),
+                    example(&mut gold.iter().map(|g| g.doc_id.as_str())),
+                    example(&mut predictions.iter().map(|p| p.doc_id.as_str()))
+                );
+            }
             let out = a.out.clone().unwrap_or_else(|| pred.with_file_name("eval.csv"));
             write_atomic(&out, &report.to_csv()?)?;
             print!("{}", report.render());

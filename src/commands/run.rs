@@ -8,7 +8,8 @@ use anyhow::Result;
 /// Runs `stance run`.
 pub fn execute(a: RunArgs) -> Result<()> {
     let (config, config_origin, model) = resolve::labelling(&a.model)?;
-    let settings = RunSettings { manifest: a.manifest, out: a.out, config, config_origin, model, calibration: a.calibration };
+    let settings =
+        RunSettings { manifest: a.manifest, out: a.out, config, config_origin, model, calibration: a.calibration, csv_safe: a.csv_safe };
     let summary = pipeline::run(&settings)?;
     eprintln!(
         "labelled {} sentences of {} documents in {:.1} s ({:.1} sentences/s; model load {:.1} s); reports in {}",

@@ -96,8 +96,8 @@ pub fn training_settings(
         freeze_encoder: args.freeze_encoder,
         ..defaults
     };
-    if hyper.epochs == 0 || hyper.batch_size == 0 || hyper.max_tokens < 8 {
-        bail!("--epochs and --batch-size must be ≥ 1 and --max-tokens ≥ 8");
+    if hyper.epochs == 0 || hyper.batch_size == 0 || !(8..=512).contains(&hyper.max_tokens) {
+        bail!("--epochs and --batch-size must be ≥ 1 and --max-tokens between 8 and 512 (the encoder's positions)");
     }
     if let Some(n) = args.max_rows {
         train = sample_rows(train, n, hyper.seed);

@@ -177,12 +177,15 @@ impl Config {
             }
         }
         if self.labeler.batch_size == 0
-            || self.labeler.max_tokens < 8
+            || !(8..=512).contains(&self.labeler.max_tokens)
             || self.labeler.temperature <= 0.0
             || self.labeler.none_margin < 0.0
             || self.labeler.neutral_margin < 0.0
         {
-            return Err(Error::file(origin, "[labeler] needs batch_size ≥ 1, max_tokens ≥ 8, temperature > 0 and margins ≥ 0"));
+            return Err(Error::file(
+                origin,
+                "[labeler] needs batch_size ≥ 1, max_tokens between 8 and 512, temperature > 0 and margins ≥ 0",
+            ));
         }
         crate::text::entity::EntityMatcher::new(&self.entity.aliases).map_err(|e| Error::file(origin, format!("[entity] {e}")))?;
         if self.aggregate.bootstrap_resamples == 0 {

@@ -237,6 +237,20 @@ mod tests {
             ("doc_id,sentence,stance\nd,Text.,none\n", "line 1: missing column 'sentiment'"),
             ("doc_id,sentence,stance,sentiment\n", "no rows"),
             ("doc_id,sentence,stance,sentiment\nd,\"open quote,none,neutral\n", "malformed CSV"),
+            // A sentence tagged twice counts twice in every figure: refused, whatever its labels.
+            (
+                "doc_id,sentence,stance,sentiment\nd,Same  text.,none,neutral\nd,Other.,none,neutral\nd,Same text.,none,neutral\n",
+                "line 4: tags line 2's sentence of document 'd' again:",
+            ),
+            (
+                "doc_id,sentence,stance,sentiment\nd,Same.,none,neutral\nd,Same.,favor,neutral\n",
+                "line 3: tags line 2's sentence of document 'd' again with other labels",
+            ),
+            // CRLF line ends count as one line each.
+            (
+                "doc_id,sentence,stance,sentiment\r\nd,Text.,none,neutral\r\nd,More.,none,angry\r\n",
+                "line 3: unknown sentiment label 'angry'",
+            ),
         ];
         for (content, expected) in table {
             let path = dir.path().join("gold.csv");

@@ -1,30 +1,56 @@
-//! Atomic output: a run that fails half-way must not leave half-written reports that look
-//! like results. Everything is written into a staging folder beside the destination and moved
-//! into place only when complete.
+//! Atomic output: a run that fails or is killed half-way must not leave half-written reports
+//! that look like results, and an output folder must never hold files of two runs. The whole
+//! result is written into a staging folder beside `--out` and swapped in by one atomic rename
+//! (Linux `renameat2(RENAME_EXCHANGE)`; elsewhere two renames, the old result kept until the
+//! new one is in place), so every reader sees either the old result or the new one.
+//!
+//! A staging folder is named `.<out>.stance-staging-<pid>-<random>`; one left by a killed run
+//! (its process gone) is removed by the next run into the same `--out`, which says so.
 
 use crate::{Error, IoContext, Result};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-/// A staging folder for the contents of an output folder.
+/// A staging folder for the complete contents of an output folder.
 pub struct Staging {
     dir: tempfile::TempDir,
     out: PathBuf,
+    /// Staging folders of killed runs into the same `--out`, removed when this one was made.
+    pub removed_leftovers: Vec<PathBuf>,
 }
 
+/// The marker files of the tool's own output folders: a folder holding one of them (or
+/// nothing) may be replaced as a whole.
+const MARKERS: [&str; 2] = ["run.json", "compose.json"];
+
 impl Staging {
-    /// Prepares to write `out` (created on commit if needed; an existing file there is refused).
+    /// Prepares to write `out`. An existing `out` must be a folder this tool wrote (it holds
+    /// `run.json` or `compose.json`) or an empty one, since the commit replaces it whole.
     pub fn new(out: &Path) -> Result<Self> {
-        if out.exists() && !out.is_dir() {
-            return Err(Error::file(out, "--out exists and is not a folder"));
+        if out.exists() {
+            if !out.is_dir() {
+                return Err(Error::file(out, "--out exists and is not a folder"));
+            }
+            let mut entries = std::fs::read_dir(out).at(out, "cannot read folder")?;
+            let ours = MARKERS.iter().any(|m| out.join(m).is_file());
+            if !ours && entries.next().is_some() {
+                return Err(Error::file(
+                    out,
+                    "--out holds files this tool did not write (no run.json); it would be replaced whole: choose a new or empty folder",
+                ));
+            }
         }
         let parent = match out.parent() {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
             _ => PathBuf::from("."),
         };
         std::fs::create_dir_all(&parent).at(&parent, "cannot create folder")?;
-        let dir = tempfile::Builder::new().prefix(".stance-staging-").tempdir_in(&parent).at(&parent, "cannot create a staging folder")?;
-        Ok(Self { dir, out: out.to_path_buf() })
+        let name = out.file_name().ok_or_else(|| Error::file(out, "--out needs a folder name"))?.to_string_lossy().to_string();
+        let removed_leftovers = remove_leftovers(&parent, &name)?;
+        let prefix = format!(".{name}.stance-staging-{}-", std::process::id());
+        let dir =
+            tempfile::Builder::new().prefix(&prefix).tempdir_in(&parent).at(parent.join(&prefix), "cannot create a staging folder")?;
+        Ok(Self { dir, out: out.to_path_buf(), removed_leftovers })
     }
 
     /// Where to write the staged files.
@@ -32,26 +58,83 @@ impl Staging {
         self.dir.path()
     }
 
-    /// Moves every staged entry into the output folder, replacing entries of the same name.
-    /// Each move is a rename within one file system, so each report appears whole or not at all.
-    pub fn commit(self) -> Result<()> {
-        std::fs::create_dir_all(&self.out).at(&self.out, "cannot create folder")?;
-        let staged = self.dir.path();
-        let mut entries: Vec<_> = std::fs::read_dir(staged)
-            .and_then(|entries| entries.collect::<std::io::Result<Vec<_>>>())
-            .at(staged, "cannot read the staging folder")?;
-        entries.sort_by_key(|e| e.file_name());
-        let old = tempfile::Builder::new().prefix(".stance-old-").tempdir_in(staged).at(staged, "cannot create a folder")?;
-        for entry in entries {
-            let target = self.out.join(entry.file_name());
-            if target.is_dir() {
-                // A folder cannot be renamed over a non-empty one: move the old one aside first.
-                std::fs::rename(&target, old.path().join(entry.file_name())).at(&target, "cannot move the old folder aside")?;
-            }
-            std::fs::rename(entry.path(), &target).at(&target, "cannot move report into place")?;
+    /// Writes one staged file (`name` may hold a sub-folder, created as needed); an error
+    /// names the file.
+    pub fn write(&self, name: &str, bytes: impl AsRef<[u8]>) -> Result<()> {
+        let path = self.dir.path().join(name);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).at(parent, "cannot create folder")?;
         }
-        Ok(())
+        std::fs::write(&path, bytes).at(&path, "cannot write")
     }
+
+    /// Swaps the staged folder in for `out` in one rename; the previous result is removed
+    /// only once the new one is in place.
+    pub fn commit(self) -> Result<()> {
+        let staged = self.dir.keep();
+        let out = &self.out;
+        if !out.exists() {
+            return std::fs::rename(&staged, out).at(out, "cannot move the result into place");
+        }
+        match exchange(&staged, out) {
+            // `staged` now holds the previous result.
+            Ok(()) => std::fs::remove_dir_all(&staged).at(&staged, "cannot remove the previous result"),
+            Err(_) => {
+                // No atomic exchange here: move the old result aside, the new one in, and
+                // put the old one back if that fails.
+                let old = staged.with_file_name(
+                    staged.file_name().expect("a staging name").to_string_lossy().replace(".stance-staging-", ".stance-old-"),
+                );
+                std::fs::rename(out, &old).at(out, "cannot move the previous result aside")?;
+                if let Err(e) = std::fs::rename(&staged, out) {
+                    let _ = std::fs::rename(&old, out);
+                    return Err(e).at(out, "cannot move the result into place");
+                }
+                std::fs::remove_dir_all(&old).at(&old, "cannot remove the previous result")
+            }
+        }
+    }
+}
+
+/// Atomically exchanges two paths (Linux `renameat2` with `RENAME_EXCHANGE`).
+#[cfg(target_os = "linux")]
+fn exchange(a: &Path, b: &Path) -> std::io::Result<()> {
+    use std::ffi::CString;
+    use std::os::unix::ffi::OsStrExt;
+    let a = CString::new(a.as_os_str().as_bytes())?;
+    let b = CString::new(b.as_os_str().as_bytes())?;
+    // SAFETY: both paths are valid NUL-terminated strings for the duration of the call.
+    let rc = unsafe { libc::syscall(libc::SYS_renameat2, libc::AT_FDCWD, a.as_ptr(), libc::AT_FDCWD, b.as_ptr(), libc::RENAME_EXCHANGE) };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn exchange(_: &Path, _: &Path) -> std::io::Result<()> {
+    Err(std::io::Error::from(std::io::ErrorKind::Unsupported))
+}
+
+/// Removes the staging (and set-aside) folders that killed runs into `parent/name` left, and
+/// returns them. A folder whose process still runs is left alone.
+fn remove_leftovers(parent: &Path, name: &str) -> Result<Vec<PathBuf>> {
+    let mut removed = Vec::new();
+    let Ok(entries) = std::fs::read_dir(parent) else { return Ok(removed) };
+    for entry in entries.flatten() {
+        let file = entry.file_name().to_string_lossy().to_string();
+        let Some(rest) = [".stance-staging-", ".stance-old-"].iter().find_map(|kind| file.strip_prefix(&format!(".{name}{kind}"))) else {
+            continue;
+        };
+        let pid = rest.split('-').next().and_then(|p| p.parse::<u32>().ok());
+        let alive = pid.is_some_and(|pid| pid == std::process::id() || Path::new(&format!("/proc/{pid}")).exists());
+        if !alive && entry.path().is_dir() {
+            std::fs::remove_dir_all(entry.path()).at(entry.path(), "cannot remove an interrupted run's staging folder")?;
+            removed.push(entry.path());
+        }
+    }
+    Ok(removed)
 }
 
 /// Writes `bytes` to `path` through a temporary file in the same folder and a rename. The file
@@ -84,6 +167,7 @@ mod tests {
         let out = root.path().join("reports");
         let staging = Staging::new(&out).unwrap();
         std::fs::write(staging.path().join("a.csv"), "1").unwrap();
+        std::fs::write(staging.path().join("run.json"), "{}").unwrap();
         std::fs::create_dir(staging.path().join("cleaned")).unwrap();
         std::fs::write(staging.path().join("cleaned/d.txt"), "x").unwrap();
         assert!(!out.exists());
@@ -99,6 +183,30 @@ mod tests {
         assert!(!out.join("cleaned/d.txt").exists() && out.join("cleaned/e.txt").exists());
         let leftovers: Vec<_> = std::fs::read_dir(root.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
         assert_eq!(leftovers, ["reports"]);
+        assert!(!out.join("run.json").exists(), "the whole folder is the new result");
+
+        // A folder of someone else's files is never replaced; an empty one may be.
+        let foreign = root.path().join("mine");
+        std::fs::create_dir(&foreign).unwrap();
+        std::fs::write(foreign.join("notes.txt"), "keep").unwrap();
+        let err = Staging::new(&foreign).err().unwrap().to_string();
+        assert!(err.contains("mine: --out holds files this tool did not write"), "{err}");
+        std::fs::remove_file(foreign.join("notes.txt")).unwrap();
+        assert!(Staging::new(&foreign).is_ok());
+    }
+
+    #[test]
+    fn a_killed_runs_staging_folder_is_removed_by_the_next_run() {
+        let root = tempfile::tempdir().unwrap();
+        let out = root.path().join("reports");
+        // pid 0 is never a process of ours: the folder of a run that no longer exists.
+        let leftover = root.path().join(".reports.stance-staging-0-abc");
+        std::fs::create_dir(&leftover).unwrap();
+        let other = root.path().join(".other.stance-staging-0-abc");
+        std::fs::create_dir(&other).unwrap();
+        let staging = Staging::new(&out).unwrap();
+        assert_eq!(staging.removed_leftovers, std::slice::from_ref(&leftover));
+        assert!(!leftover.exists() && other.exists(), "only this --out's leftovers go");
     }
 
     #[cfg(unix)]

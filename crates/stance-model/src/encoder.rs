@@ -59,6 +59,20 @@ impl BaseFiles {
         let config_text = std::fs::read_to_string(&paths[1]).at(&paths[1], "cannot read")?;
         let config: BertConfig =
             serde_json::from_str(&config_text).map_err(|e| Error::file(&paths[1], format!("not a BERT config: {e}")))?;
+        // Checked here, so a bad file is an error rather than a panic inside libtorch.
+        if config.hidden_size <= 0
+            || config.num_attention_heads <= 0
+            || config.hidden_size % config.num_attention_heads != 0
+            || config.max_position_embeddings < 8
+        {
+            return Err(Error::file(
+                &paths[1],
+                format!(
+                    "hidden_size {} must be a positive multiple of num_attention_heads {}, and max_position_embeddings ({}) at least 8",
+                    config.hidden_size, config.num_attention_heads, config.max_position_embeddings
+                ),
+            ));
+        }
         let tokenizer =
             BertTokenizer::from_file(&paths[2], true, true).map_err(|e| Error::file(&paths[2], format!("cannot load vocabulary: {e}")))?;
         let files = paths.iter().map(|p| Ok(FileDigest { path: p.clone(), sha256: sha256_file(p)? })).collect::<Result<_>>()?;

@@ -8,7 +8,7 @@ use crate::{Error, Result};
 use rust_bert::bert::{BertEmbeddings, BertModel};
 use rust_tokenizers::tokenizer::{BertTokenizer, Tokenizer, TruncationStrategy};
 use serde::{Deserialize, Serialize};
-use stance_core::labels::SENTENCE_TARGET;
+use stance_core::labels::{Task, SENTENCE_TARGET};
 use stance_core::IoContext;
 use std::collections::BTreeMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -56,7 +56,35 @@ impl ModelConfig {
             return Err(Error::file(path, "model file missing".to_string()));
         }
         let text = std::fs::read_to_string(&path).at(&path, "cannot read")?;
-        serde_json::from_str(&text).map_err(|e| Error::file(&path, format!("not a stance model config: {e}")))
+        let config: Self = serde_json::from_str(&text).map_err(|e| Error::file(&path, format!("not a stance model config: {e}")))?;
+        config.check(&path)?;
+        Ok(config)
+    }
+
+    /// Refuses what would be misread or would panic later: another kind of model, a pair
+    /// length outside 8..=512, a head of a known task whose labels are not that task's labels
+    /// in their order (its outputs would be misassigned).
+    pub fn check(&self, path: &Path) -> Result<()> {
+        if self.kind != "cross-encoder" {
+            return Err(Error::file(path, format!("kind '{}': only \"cross-encoder\" models are read", self.kind)));
+        }
+        if !(8..=512).contains(&self.max_tokens) {
+            return Err(Error::file(path, format!("max_tokens {} is outside 8..=512 (the encoder's positions)", self.max_tokens)));
+        }
+        if self.heads.is_empty() {
+            return Err(Error::file(path, "the model has no heads"));
+        }
+        for (head, labels) in &self.heads {
+            if let Some(task) = Task::from_name(head) {
+                if labels.iter().map(String::as_str).ne(task.labels().iter().copied()) {
+                    return Err(Error::file(
+                        path,
+                        format!("the '{head}' head's labels are {}, not {} in that order", labels.join(","), task.labels().join(",")),
+                    ));
+                }
+            }
+        }
+        Ok(())
     }
 }
 
@@ -169,6 +197,12 @@ impl CrossEncoder {
             return Err(Error::file(weights_path, "model file missing".to_string()));
         }
         let base = BaseFiles::read(base_dir, device)?;
+        if config.max_tokens as i64 > base.config.max_position_embeddings {
+            return Err(Error::file(
+                model_dir.join("config.json"),
+                format!("max_tokens {} exceeds the base encoder's {} positions", config.max_tokens, base.config.max_position_embeddings),
+            ));
+        }
         let weights = base.weights();
         if weights.sha256 != config.base_sha256 {
             crate::invalid!(
@@ -350,6 +384,34 @@ impl CrossEncoder {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn model_configs_that_would_be_misread_are_refused() {
+        let good = || ModelConfig {
+            kind: "cross-encoder".into(),
+            base: "all-MiniLM-L6-v2".into(),
+            base_sha256: "x".into(),
+            max_tokens: 112,
+            heads: [("stance".to_string(), vec!["favor".into(), "against".into(), "none".into()])].into(),
+            pooling: Pooling::Interact,
+            sentence_target: None,
+        };
+        assert!(good().check(Path::new("c.json")).is_ok());
+        let table: Vec<(ModelConfig, &str)> = vec![
+            (ModelConfig { kind: "foo".into(), ..good() }, "kind 'foo'"),
+            (ModelConfig { max_tokens: 0, ..good() }, "max_tokens 0 is outside 8..=512"),
+            (ModelConfig { max_tokens: 600, ..good() }, "max_tokens 600 is outside"),
+            (ModelConfig { heads: BTreeMap::new(), ..good() }, "no heads"),
+            (
+                ModelConfig { heads: [("stance".to_string(), vec!["against".into(), "favor".into(), "none".into()])].into(), ..good() },
+                "the 'stance' head's labels are against,favor,none, not favor,against,none in that order",
+            ),
+        ];
+        for (config, expected) in table {
+            let err = config.check(Path::new("c.json")).unwrap_err().to_string();
+            assert!(err.starts_with("c.json: ") && err.contains(expected), "{err}");
+        }
+    }
 
     #[test]
     fn pooling_tables() {

@@ -68,7 +68,8 @@ pub fn read_gold(path: &Path) -> Result<Vec<GoldRow>> {
     if rows.is_empty() {
         return Err(Error::file(&origin, "the gold file has no rows".to_string()));
     }
-    rows.into_iter()
+    let gold = rows
+        .into_iter()
         .map(|(line, f)| {
             if f[1].trim().is_empty() {
                 return Err(Error::line(&origin, line, "empty sentence".to_string()));
@@ -82,7 +83,20 @@ pub fn read_gold(path: &Path) -> Result<Vec<GoldRow>> {
                 annotator: Some(f[4].trim().to_string()).filter(|a| !a.is_empty()),
             })
         })
-        .collect()
+        .collect::<Result<Vec<_>>>()?;
+    // A sentence tagged twice by one annotator would count twice in every figure.
+    let mut seen: std::collections::HashMap<(&str, String, Option<&str>), &GoldRow> = std::collections::HashMap::new();
+    for g in &gold {
+        if let Some(first) = seen.insert((g.doc_id.as_str(), normalise(&g.sentence), g.annotator.as_deref()), g) {
+            let how = if (first.stance, first.sentiment) == (g.stance, g.sentiment) { "again" } else { "again with other labels" };
+            return Err(Error::line(
+                &origin,
+                g.line,
+                format!("tags line {}'s sentence of document '{}' {how}: keep one row per sentence", first.line, g.doc_id),
+            ));
+        }
+    }
+    Ok(gold)
 }
 
 /// Reads predictions: a `sentences.csv` written by `stance run`.

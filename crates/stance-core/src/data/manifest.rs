@@ -10,7 +10,10 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 /// The columns a manifest must have, in any order (extra columns are ignored).
-pub const COLUMNS: [&str; 7] = ["doc_id", "path", "outlet", "group", "title", "date", "url"];
+pub const COLUMNS: [&str; 4] = ["doc_id", "path", "outlet", "group"];
+
+/// Columns a manifest may have; a missing one reads as empty.
+pub const OPTIONAL_COLUMNS: [&str; 3] = ["title", "date", "url"];
 
 /// Documents larger than this are refused: no article or paper is this long, so such a file
 /// is almost certainly the wrong file.
@@ -38,14 +41,15 @@ pub struct DocEntry {
 /// Reads and checks a manifest CSV.
 pub fn read_manifest(path: &Path) -> Result<Vec<DocEntry>> {
     let file = CsvFile::open(path, "manifest")?;
-    let columns = file.require(&COLUMNS)?;
+    let mut columns: Vec<Option<usize>> = file.require(&COLUMNS)?.into_iter().map(Some).collect();
+    columns.extend(OPTIONAL_COLUMNS.iter().map(|name| file.column(name)));
     let origin = file.origin().to_string();
     let base = path.parent().unwrap_or(Path::new("."));
     let mut seen = HashSet::new();
     let mut docs = Vec::new();
     for row in file.rows() {
         let (line, record) = row?;
-        let get = |k: usize| field(&record, columns[k]).to_string();
+        let get = |k: usize| columns[k].map_or("", |c| field(&record, c)).to_string();
         let entry =
             DocEntry { doc_id: get(0), path: base.join(get(1)), outlet: get(2), group: get(3), title: get(4), date: get(5), url: get(6) };
         for (k, name) in COLUMNS.iter().enumerate().take(4) {
@@ -67,14 +71,60 @@ pub fn read_manifest(path: &Path) -> Result<Vec<DocEntry>> {
     Ok(docs)
 }
 
+/// The file name of a document's cleaned text (`cleaned/NAME.txt`): the id itself when it is
+/// short and made of letters, digits, `-`, `_` and `.` only; otherwise its safe characters
+/// (at most 60) and the first 12 hex digits of its SHA-256, so that two ids never share a name
+/// ("a/b" and "a_b" used to).
+pub fn file_stem(doc_id: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let plain = doc_id.len() <= 100
+        && !doc_id.starts_with('.')
+        && doc_id.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if plain {
+        return doc_id.to_string();
+    }
+    let safe: String = doc_id.chars().map(|c| if c.is_alphanumeric() || matches!(c, '-' | '_' | '.') { c } else { '_' }).take(60).collect();
+    let digest = Sha256::digest(doc_id.as_bytes());
+    format!("{}-{}", safe.trim_start_matches('.'), digest.iter().take(6).map(|b| format!("{b:02x}")).collect::<String>())
+}
+
+/// The cleaned-text file stems of `docs`, in order; an error when two would share a name,
+/// case ignored (a case-insensitive file system would merge them).
+pub fn file_stems(docs: &[DocEntry], manifest: &Path) -> Result<Vec<String>> {
+    let mut seen: std::collections::HashMap<String, &str> = std::collections::HashMap::new();
+    let mut stems = Vec::with_capacity(docs.len());
+    for doc in docs {
+        let stem = file_stem(&doc.doc_id);
+        if let Some(other) = seen.insert(stem.to_lowercase(), &doc.doc_id) {
+            return Err(Error::file(
+                manifest,
+                format!("doc_ids '{other}' and '{}' would share the file cleaned/{stem}.txt: rename one", doc.doc_id),
+            ));
+        }
+        stems.push(stem);
+    }
+    Ok(stems)
+}
+
 /// Reads a document as UTF-8 text (a leading byte-order mark is dropped). Refuses files that
 /// are not UTF-8, hold no text, or exceed [`MAX_DOCUMENT_BYTES`].
 pub fn read_document(path: &Path) -> Result<String> {
-    let size = std::fs::metadata(path).at(path, "cannot read document")?.len();
-    if size > MAX_DOCUMENT_BYTES {
-        return Err(Error::file(path, format!("document is {size} bytes, over the {MAX_DOCUMENT_BYTES}-byte limit")));
+    use std::io::Read;
+    let metadata = std::fs::metadata(path).at(path, "cannot read document")?;
+    if metadata.is_dir() {
+        return Err(Error::file(path, "is a folder, not a document"));
     }
-    let bytes = std::fs::read(path).at(path, "cannot read document")?;
+    let too_big = |size: String| Error::file(path, format!("document is {size} bytes, over the {MAX_DOCUMENT_BYTES}-byte limit"));
+    if metadata.len() > MAX_DOCUMENT_BYTES {
+        return Err(too_big(metadata.len().to_string()));
+    }
+    // The limit holds while reading too: a FIFO or a device has no size to check first.
+    let file = std::fs::File::open(path).at(path, "cannot read document")?;
+    let mut bytes = Vec::new();
+    file.take(MAX_DOCUMENT_BYTES + 1).read_to_end(&mut bytes).at(path, "cannot read document")?;
+    if bytes.len() as u64 > MAX_DOCUMENT_BYTES {
+        return Err(too_big(format!("more than {MAX_DOCUMENT_BYTES}")));
+    }
     let text = match String::from_utf8(bytes) {
         Ok(text) => text,
         Err(e) => {
@@ -110,6 +160,45 @@ mod tests {
         assert_eq!(docs.len(), 1);
         assert_eq!(docs[0].path, dir.path().join("a.txt"));
         assert_eq!(docs[0].url, "http://x");
+        // title, date and url are optional columns.
+        let m = write(dir.path(), "m.csv", b"doc_id,path,outlet,group\na,a.txt,Outlet,Group\n");
+        let docs = read_manifest(&m).unwrap();
+        assert_eq!((docs[0].title.as_str(), docs[0].date.as_str(), docs[0].url.as_str()), ("", "", ""));
+    }
+
+    #[test]
+    fn file_stems_are_injective_and_short() {
+        let table = [("gt-2025", "gt-2025"), ("a.b_c", "a.b_c")];
+        for (id, stem) in table {
+            assert_eq!(file_stem(id), stem);
+        }
+        let (a, b) = (file_stem("a/b"), file_stem("a_b"));
+        assert_ne!(a, b);
+        assert!(a.starts_with("a_b-") && a.len() == "a_b-".len() + 12, "{a}");
+        let long = file_stem(&"x".repeat(300));
+        assert!(long.len() <= 73, "{}", long.len());
+        assert!(!file_stem("../etc/passwd").contains('/') && !file_stem("..").starts_with('.'));
+        let doc = |id: &str| DocEntry {
+            doc_id: id.into(),
+            path: PathBuf::new(),
+            outlet: String::new(),
+            group: String::new(),
+            title: String::new(),
+            date: String::new(),
+            url: String::new(),
+        };
+        let err = file_stems(&[doc("Gt"), doc("gt")], Path::new("m.csv")).unwrap_err().to_string();
+        assert!(err.starts_with("m.csv: doc_ids 'Gt' and 'gt' would share the file cleaned/gt.txt"), "{err}");
+        assert_eq!(file_stems(&[doc("a/b"), doc("a_b")], Path::new("m.csv")).unwrap().len(), 2);
+    }
+
+    #[test]
+    fn crlf_files_name_the_right_line() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "a.txt", b"Text.");
+        let m = write(dir.path(), "m.csv", b"doc_id,path,outlet,group\r\na,a.txt,O,G\r\nb,a.txt,O,\r\n");
+        let err = read_manifest(&m).unwrap_err().to_string();
+        assert!(err.ends_with("m.csv: line 3: empty 'group'"), "{err}");
     }
 
     #[test]
@@ -146,5 +235,31 @@ mod tests {
         assert!(err.contains("huge.txt") && err.contains("over the"), "{err}");
         let p = write(dir.path(), "bom.txt", "\u{feff}Hello.".as_bytes());
         assert_eq!(read_document(&p).unwrap(), "Hello.");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_size_limit_holds_for_files_without_a_size() {
+        // A device that never ends, and a FIFO fed more than the limit.
+        let err = read_document(Path::new("/dev/zero")).unwrap_err().to_string();
+        assert!(err.starts_with("/dev/zero: document is more than") && err.contains("limit"), "{err}");
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("pipe");
+        assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+        let writer = {
+            let fifo = fifo.clone();
+            std::thread::spawn(move || {
+                let mut f = std::fs::File::options().write(true).open(&fifo).unwrap();
+                let chunk = vec![b'a'; 1 << 20];
+                for _ in 0..=(MAX_DOCUMENT_BYTES >> 20) {
+                    if f.write_all(&chunk).is_err() {
+                        break; // the reader stopped at the limit
+                    }
+                }
+            })
+        };
+        let err = read_document(&fifo).unwrap_err().to_string();
+        assert!(err.contains("pipe: document is more than"), "{err}");
+        writer.join().unwrap();
     }
 }

@@ -4,6 +4,7 @@
 use crate::{Error, IoContext, Result};
 use csv::StringRecord;
 use std::fs::File;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 /// An open CSV file with a header row.
@@ -11,21 +12,26 @@ pub struct CsvFile {
     path: PathBuf,
     origin: String,
     what: &'static str,
-    reader: csv::Reader<File>,
+    reader: csv::Reader<std::io::Cursor<Vec<u8>>>,
     headers: StringRecord,
+    /// Byte offsets of the file's line feeds: line numbers come from them, not from the CSV
+    /// parser's count, which is one too low in CRLF files.
+    newlines: Vec<usize>,
 }
 
 impl CsvFile {
     /// Opens `path`; `what` names the kind of file in errors ("manifest", "gold file" ...).
     pub fn open(path: &Path, what: &'static str) -> Result<Self> {
         let origin = path.display().to_string();
-        let file = File::open(path).at(path, format!("cannot open {what}"))?;
-        let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::Headers).from_reader(file);
+        let mut bytes = Vec::new();
+        File::open(path).and_then(|mut f| f.read_to_end(&mut bytes)).at(path, format!("cannot open {what}"))?;
+        let newlines = bytes.iter().enumerate().filter(|(_, &b)| b == b'\n').map(|(i, _)| i).collect();
+        let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::Headers).from_reader(std::io::Cursor::new(bytes));
         let headers = match reader.headers() {
             Ok(headers) => headers.clone(),
             Err(source) => return Err(Error::Csv { path: path.to_path_buf(), record: 0, source }),
         };
-        Ok(Self { path: path.to_path_buf(), origin, what, reader, headers })
+        Ok(Self { path: path.to_path_buf(), origin, what, reader, headers, newlines })
     }
 
     /// The file's path as errors print it.
@@ -62,11 +68,24 @@ impl CsvFile {
 
     /// The records with their line numbers; a malformed record is an error naming it.
     pub fn rows(self) -> impl Iterator<Item = Result<(u64, StringRecord)>> {
-        let path = self.path;
-        self.reader.into_records().enumerate().map(move |(i, record)| {
-            let record = record.map_err(|source| Error::Csv { path: path.clone(), record: i as u64 + 1, source })?;
-            let line = record.position().map_or(i as u64 + 2, |p| p.line());
-            Ok((line, record))
+        let (path, newlines) = (self.path, self.newlines);
+        let mut reader = self.reader;
+        let mut record = StringRecord::new();
+        let mut index = 0u64;
+        std::iter::from_fn(move || {
+            index += 1;
+            // The record's first byte: past the line ends that closed the record before it.
+            let start = reader.position().byte() as usize;
+            match reader.read_record(&mut record) {
+                Ok(false) => None,
+                Ok(true) => {
+                    let bytes = reader.get_ref().get_ref();
+                    let first = (start..bytes.len()).find(|&i| !matches!(bytes[i], b'\r' | b'\n')).unwrap_or(start);
+                    let line = newlines.partition_point(|&n| n < first) as u64 + 1;
+                    Some(Ok((line, record.clone())))
+                }
+                Err(source) => Some(Err(Error::Csv { path: path.clone(), record: index, source })),
+            }
         })
     }
 }
