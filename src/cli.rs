@@ -32,6 +32,9 @@ Examples:
 #[derive(Debug, Parser)]
 #[command(name = "stance", version, after_help = EXAMPLES)]
 pub struct Args {
+    /// No progress bars or progress lines on stderr (warnings and errors still appear).
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -78,10 +81,32 @@ pub enum Command {
     /// resumed at the first untagged row.
     #[command(after_help = "Example:\n  stance tag sheet.csv --annotator jz")]
     Tag(TagArgs),
+    /// Rebuild report.html of a finished run folder (every run writes one; eval adds the gold
+    /// evaluation to it).
+    #[command(after_help = "Example:\n  stance report out/seeds")]
+    Report(ReportArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    #[command(after_help = "Example:\n  stance completions bash > ~/.local/share/bash-completion/completions/stance")]
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff).
+    #[command(after_help = "Example:\n  stance man > ~/.local/share/man/man1/stance.1")]
+    Man,
     /// Training data: compose a model's rows from a recipe (files, sets, samples, repeats,
     /// held-out document folds), reproducibly.
     #[command(subcommand)]
     Data(DataCommand),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ReportArgs {
+    /// A run folder written by `stance run`.
+    pub run: PathBuf,
+    /// Where to write the page [default: RUN/report.html].
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -210,6 +235,10 @@ pub struct ModelArgs {
     /// descriptions (the baseline).
     #[arg(long, value_enum, default_value = "trained")]
     pub labeler: LabelerKind,
+    /// The entity whose mentions get sentiment toward them, and its aliases: NAME[,ALIAS...]
+    /// (matched as whole words) [default: the config's [entity]].
+    #[arg(long, value_name = "NAME[,ALIAS...]")]
+    pub entity: Option<String>,
     /// Where sentence sentiment comes from with --labeler trained.
     #[arg(long, value_enum, default_value = "trained")]
     pub sentiment: SentimentKind,
@@ -233,6 +262,9 @@ pub struct RunArgs {
     /// Output folder; its reports are replaced only when the whole run has succeeded.
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
+    /// The target stance is taken toward [default: the config's [target] name].
+    #[arg(long, value_name = "TEXT")]
+    pub target: Option<String>,
     /// Hand-tagged gold files (gold format; repeatable) that measure the labeller's errors, for
     /// the error-adjusted shares and index in profiles.csv and comparison.csv. Use tags of the
     /// same kind of text as the corpus, on sentences the model was never trained on: errors
@@ -243,13 +275,21 @@ pub struct RunArgs {
     /// an apostrophe. Off by default: it changes the text (README, "Reliability").
     #[arg(long)]
     pub csv_safe: bool,
+    /// Begin each CSV with a UTF-8 byte-order mark, so spreadsheet software reads it as UTF-8.
+    #[arg(long)]
+    pub excel: bool,
+    /// Leave out a document that cannot be read (not UTF-8, empty, too large), with a warning
+    /// and its reason in run.json (skipped_documents), instead of stopping the run. Manifest
+    /// errors still stop it.
+    #[arg(long)]
+    pub skip_bad: bool,
     #[command(flatten)]
     pub model: ModelArgs,
 }
 
 #[derive(Debug, clap::Args)]
 pub struct SplitArgs {
-    /// A UTF-8 text or Markdown document.
+    /// A UTF-8 text or Markdown document; `-` reads standard input (as plain text).
     pub file: PathBuf,
     /// Print the cleaned text instead of its sentences.
     #[arg(long)]
@@ -268,6 +308,9 @@ pub struct ClassifyArgs {
     /// Prefix text cells that a spreadsheet would run as a formula with an apostrophe.
     #[arg(long)]
     pub csv_safe: bool,
+    /// Begin the CSV with a UTF-8 byte-order mark, for spreadsheet software.
+    #[arg(long)]
+    pub excel: bool,
     #[command(flatten)]
     pub model: ModelArgs,
 }
@@ -398,6 +441,9 @@ pub struct TrainArgs {
     /// Stop after this many steps (resumable), e.g. to train in slices.
     #[arg(long, value_name = "N")]
     pub max_steps: Option<usize>,
+    /// Keep the checkpoint folder after training finishes (it is removed by default).
+    #[arg(long)]
+    pub keep_checkpoint: bool,
     /// Train a second task alongside, on the same encoder with a head of its own (batches of
     /// the two interleaved): stance or sentiment. Needs --aux-data.
     #[arg(long, value_enum, requires = "aux_data")]

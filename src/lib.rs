@@ -8,12 +8,13 @@
 //!
 //! Here: [`cli`] (arguments as clap parses them), [`resolve`] (options and environment →
 //! settings), [`commands`] (one module per subcommand), [`pipeline`] (the stages of `run` and
-//! `classify` strung together), [`report`] (CSV reports), [`tagger`] (the terminal tagger) and
+//! `classify` strung together), [`report`] (CSV reports), [`html`] (report.html), [`tagger`] (the terminal tagger) and
 //! [`progress`].
 #![deny(missing_docs)]
 
 pub mod cli;
 pub mod commands;
+pub mod html;
 pub mod pipeline;
 pub mod progress;
 pub mod report;

@@ -4,6 +4,13 @@ use clap::Parser;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    // `stance agree … | head`: a closed pipe ends the program quietly, as it does `cat`,
+    // instead of a panic in print!.
+    #[cfg(unix)]
+    // SAFETY: restoring the default disposition of one signal before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let args = stance::cli::Args::parse();
     match stance::commands::execute(args) {
         Ok(()) => ExitCode::SUCCESS,

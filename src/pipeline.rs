@@ -2,7 +2,7 @@
 //! aggregation → reports. Input is read and checked before the model is loaded, so bad input
 //! fails fast, and nothing reaches the output folder before everything has succeeded.
 
-use crate::progress::progress_bar;
+use crate::progress::{plural, progress_bar};
 use crate::report;
 use anyhow::{bail, Context, Result};
 use serde::Serialize;
@@ -119,6 +119,16 @@ pub fn load_labeler(config: &Config, model: &ModelSettings) -> Result<LoadedLabe
     Ok(LoadedLabeler { labeler, sentiment_source, files, load_seconds: started.elapsed().as_secs_f64() })
 }
 
+/// A labeller's progress callback (items per finished batch, over all its passes) as a count
+/// of sentences: a bar of 35 sentences reads 35/35 at the end of two passes, not 70/70.
+fn sentence_progress(bar: &indicatif::ProgressBar, passes: u64) -> impl FnMut(u64) + '_ {
+    let mut done = 0;
+    move |n| {
+        done += n;
+        bar.set_position(done / passes.max(1));
+    }
+}
+
 /// A document after cleaning and splitting.
 pub struct Prepared {
     /// Its manifest record.
@@ -131,6 +141,24 @@ pub struct Prepared {
     pub cleaned: Cleaned,
     /// Its sentences, as byte ranges of `cleaned.text`, in order.
     pub spans: Vec<Span>,
+}
+
+/// Reads, cleans and splits standard input (plain text, the same size limit as a document).
+pub fn prepare_stdin() -> Result<(Cleaned, Vec<Span>)> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    std::io::stdin()
+        .lock()
+        .take(stance_core::data::manifest::MAX_DOCUMENT_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .context("<stdin>: cannot read")?;
+    if bytes.len() as u64 > stance_core::data::manifest::MAX_DOCUMENT_BYTES {
+        bail!("<stdin>: more than the {}-byte limit of a document", stance_core::data::manifest::MAX_DOCUMENT_BYTES);
+    }
+    let raw = String::from_utf8(bytes).map_err(|e| anyhow::anyhow!("<stdin>: not valid UTF-8 (byte {})", e.utf8_error().valid_up_to()))?;
+    let cleaned = LineRules::plain().clean(raw.trim_start_matches('\u{feff}'));
+    let spans = RuleSplitter.split(&cleaned.text);
+    Ok((cleaned, spans))
 }
 
 /// Reads, cleans and splits one file.
@@ -158,6 +186,10 @@ pub struct RunSettings {
     pub calibration: Vec<PathBuf>,
     /// Guard text cells against spreadsheet formulas ([`report::text_cell`]).
     pub csv_safe: bool,
+    /// Begin each CSV with a UTF-8 byte-order mark ([`report::for_excel`]).
+    pub excel: bool,
+    /// Leave out (and record) documents that cannot be read instead of stopping.
+    pub skip_bad: bool,
 }
 
 /// What `stance run` tells the user at the end.
@@ -179,13 +211,27 @@ pub fn run(settings: &RunSettings) -> Result<RunSummary> {
     let entries = read_manifest(&settings.manifest)?;
     let stems = file_stems(&entries, &settings.manifest)?;
     let mut docs = Vec::with_capacity(entries.len());
+    let mut skipped = Vec::new();
     for (entry, stem) in entries.into_iter().zip(stems) {
-        let (cleaned, spans) = prepare_file(&entry.path)?;
+        let (cleaned, spans) = match prepare_file(&entry.path) {
+            Ok(prepared) => prepared,
+            // With --skip-bad a bad document is recorded and left out; by default it stops the run.
+            Err(e) if settings.skip_bad => {
+                let reason = format!("{e:#}");
+                eprintln!("warning: skipped document '{}': {reason}", entry.doc_id);
+                skipped.push(json!({"doc_id": entry.doc_id, "path": entry.path, "reason": reason}));
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
         let sha256 = sha256_file(&entry.path)?;
         if spans.is_empty() {
             eprintln!("warning: {}: no prose sentences left after cleaning", entry.path.display());
         }
         docs.push(Prepared { entry, stem, sha256, cleaned, spans });
+    }
+    if docs.is_empty() {
+        bail!("{}: every document was skipped (see the warnings above)", settings.manifest.display());
     }
     // Calibration tags are read and checked now, so a bad file fails before any labelling.
     let calibration_gold = read_calibration(&settings.calibration)?;
@@ -203,9 +249,9 @@ pub fn run(settings: &RunSettings) -> Result<RunSummary> {
         .flat_map(|d| d.spans.iter().map(|s| &d.cleaned.text[s.clone()]))
         .map(|text| LabelInput { text, target, mention: entity.first(text).map(|m| m.text) })
         .collect();
-    let bar = progress_bar(inputs.len() as u64 * loaded.labeler.passes(), "sentences", true);
+    let bar = progress_bar(inputs.len() as u64, "sentences", true);
     let label_started = Instant::now();
-    let probs = loaded.labeler.label(&inputs, &mut |n| bar.inc(n))?;
+    let probs = loaded.labeler.label(&inputs, &mut sentence_progress(&bar, loaded.labeler.passes()))?;
     let label_seconds = label_started.elapsed().as_secs_f64();
     bar.finish_and_clear();
 
@@ -235,10 +281,14 @@ pub fn run(settings: &RunSettings) -> Result<RunSummary> {
     let (profiles, comparisons) = aggregate(&documents, &rows, bootstrap, calibration.as_ref().map(|c| &c.0));
     let aggregate_seconds = aggregate_started.elapsed().as_secs_f64();
 
-    let safe = settings.csv_safe;
-    staging.write("sentences.csv", report::sentences_csv(&rows, safe)?)?;
-    staging.write("profiles.csv", report::profiles_csv(&profiles, safe)?)?;
-    staging.write("comparison.csv", report::comparison_csv(&comparisons, safe)?)?;
+    if comparisons.is_empty() {
+        let group = documents.first().map_or("", |d| d.2);
+        eprintln!("warning: every document is in one group ('{group}'), so comparison.csv has no rows: the manifest's group column names the groups to compare");
+    }
+    let (safe, excel) = (settings.csv_safe, settings.excel);
+    staging.write("sentences.csv", report::for_excel(report::sentences_csv(&rows, safe)?, excel))?;
+    staging.write("profiles.csv", report::for_excel(report::profiles_csv(&profiles, safe)?, excel))?;
+    staging.write("comparison.csv", report::for_excel(report::comparison_csv(&comparisons, safe)?, excel))?;
     for d in &docs {
         staging.write(&format!("cleaned/{}.txt", d.stem), &d.cleaned.text)?;
     }
@@ -251,7 +301,8 @@ pub fn run(settings: &RunSettings) -> Result<RunSummary> {
         "manifest": settings.manifest,
         "config_origin": settings.config_origin,
         "config": settings.config,
-        "labeler": loaded.labeler.name(),
+        "labeler": settings.model.labeler,
+        "labeler_model": loaded.labeler.name(),
         "sentiment_source": loaded.sentiment_source,
         "model": {
             "dir": settings.model.model_dir,
@@ -265,6 +316,7 @@ pub fn run(settings: &RunSettings) -> Result<RunSummary> {
             "tch": stance_model::versions::TCH,
             "libtorch": stance_model::versions::LIBTORCH,
         },
+        "skipped_documents": skipped,
         "documents": docs.iter().map(|d| json!({
             "doc_id": d.entry.doc_id,
             "path": d.entry.path,
@@ -310,6 +362,7 @@ pub fn run(settings: &RunSettings) -> Result<RunSummary> {
         })),
     });
     staging.write("run.json", serde_json::to_string_pretty(&run_json)? + "\n")?;
+    staging.write("report.html", crate::html::render(staging.path())?)?;
     staging.commit()?;
     Ok(RunSummary { documents: docs.len(), sentences: rows.len(), label_seconds, load_seconds: loaded.load_seconds })
 }
@@ -358,24 +411,40 @@ pub struct ClassifyItem {
     pub text: String,
     /// Its own stance target; None: `--target`, else the configured target.
     pub target: Option<String>,
+    /// Every cell of its input row (ids and all), echoed in the output.
+    pub cells: Vec<String>,
+}
+
+/// `stance classify` input: the input's column names and its rows.
+pub struct ClassifyInput {
+    /// The input's header (`text` for stdin lines).
+    pub header: Vec<String>,
+    /// The sentences, in input order.
+    pub items: Vec<ClassifyItem>,
 }
 
 /// Reads `classify` input: one sentence per non-blank line of `reader`.
-pub fn read_lines(reader: impl std::io::BufRead) -> Result<Vec<ClassifyItem>> {
+pub fn read_lines(reader: impl std::io::BufRead) -> Result<ClassifyInput> {
     let mut items = Vec::new();
     for (i, line) in reader.lines().enumerate() {
         let line = line.with_context(|| format!("<stdin>: line {}: not valid UTF-8", i + 1))?;
         if !line.trim().is_empty() {
-            items.push(ClassifyItem { text: line.trim().to_string(), target: None });
+            let text = line.trim().to_string();
+            items.push(ClassifyItem { cells: vec![text.clone()], text, target: None });
         }
     }
-    Ok(items)
+    Ok(ClassifyInput { header: vec!["text".into()], items })
 }
 
 /// Reads `classify --input FILE.csv`: a `text` column and an optional `target` column.
-pub fn read_classify_csv(path: &Path) -> Result<Vec<ClassifyItem>> {
+pub fn read_classify_csv(path: &Path) -> Result<ClassifyInput> {
     let file = CsvFile::open(path, "classify input")?;
-    let text_col = file.require(&["text"])?[0];
+    let header: Vec<String> = file.headers().map(String::from).collect();
+    // A `sentence` column (gold files, tagging sheets) serves as well as `text`.
+    let text_col = match file.column("sentence").filter(|_| file.column("text").is_none()) {
+        Some(c) => c,
+        None => file.require(&["text"])?[0], // the error names `text`: a classify input needs text or sentence
+    };
     let target_col = file.column("target");
     let origin = file.origin().to_string();
     let mut items = Vec::new();
@@ -386,22 +455,27 @@ pub fn read_classify_csv(path: &Path) -> Result<Vec<ClassifyItem>> {
             bail!("{origin}: line {line}: empty text");
         }
         let target = target_col.map(|c| field(&record, c)).filter(|t| !t.is_empty()).map(String::from);
-        items.push(ClassifyItem { text: text.to_string(), target });
+        let cells = (0..header.len()).map(|k| record.get(k).unwrap_or("").to_string()).collect();
+        items.push(ClassifyItem { text: text.to_string(), target, cells });
     }
-    Ok(items)
+    Ok(ClassifyInput { header, items })
 }
 
 /// Labels `items` and returns the classify CSV. A row's own target wins over `target_override`,
 /// which wins over the configured target.
 pub fn classify(
-    items: &[ClassifyItem],
+    input: &ClassifyInput,
     target_override: Option<&str>,
     config: &Config,
     model: &ModelSettings,
     csv_safe: bool,
 ) -> Result<Vec<u8>> {
+    let items = &input.items;
     let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(report::classify_columns())?;
+    let mut header = input.header.clone();
+    header.push("target_used".into());
+    header.extend(report::LABEL_COLUMNS.iter().map(|c| c.to_string()));
+    w.write_record(&header)?;
     if items.is_empty() {
         return Ok(w.into_inner()?);
     }
@@ -417,21 +491,38 @@ pub fn classify(
             mention: entity.first(&i.text).map(|m| m.text),
         })
         .collect();
-    let bar = progress_bar(inputs.len() as u64 * loaded.labeler.passes(), "sentences", true);
-    let probs = loaded.labeler.label(&inputs, &mut |n| bar.inc(n))?;
+    let bar = progress_bar(inputs.len() as u64, "sentences", true);
+    let probs = loaded.labeler.label(&inputs, &mut sentence_progress(&bar, loaded.labeler.passes()))?;
     bar.finish_and_clear();
     let seconds = started.elapsed().as_secs_f64();
-    eprintln!(
-        "labelled {} sentences in {seconds:.2} s ({:.1} sentences/s; {} labeler; model load {:.2} s)",
-        items.len(),
+    crate::say!(
+        "labelled {} in {seconds:.2} s ({:.1} sentences/s; {} labeler; model load {:.2} s)",
+        plural(items.len(), "sentence", "sentences"),
         items.len() as f64 / seconds.max(1e-9),
         loaded.labeler.name(),
         loaded.load_seconds
     );
     for (item, p) in items.iter().zip(&probs) {
-        let mut record = vec![report::text_cell(&item.text, csv_safe)];
+        let mut record: Vec<String> = item.cells.iter().map(|c| report::text_cell(c, csv_safe)).collect();
+        record.push(item.target.as_deref().unwrap_or(default_target).to_string());
         record.extend(report::label_cells(p));
         w.write_record(&record)?;
     }
     Ok(w.into_inner()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn progress_counts_sentences_whatever_the_passes() {
+        let bar = indicatif::ProgressBar::hidden();
+        bar.set_length(35);
+        let mut progress = sentence_progress(&bar, 2);
+        for batch in [16, 16, 3, 16, 16, 3] {
+            progress(batch);
+        }
+        assert_eq!(bar.position(), 35, "two passes over 35 sentences read 35/35, not 70/70");
+    }
 }

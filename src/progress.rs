@@ -5,10 +5,39 @@
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
 
+static QUIET: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Silences progress bars and progress lines for the rest of the program (`--quiet`);
+/// warnings and errors still go to stderr.
+pub fn set_quiet() {
+    QUIET.store(true, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Whether `--quiet` was given.
+pub fn quiet() -> bool {
+    QUIET.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// Prints a progress line on stderr unless `--quiet`.
+#[macro_export]
+macro_rules! say {
+    ($($arg:tt)*) => {
+        if !$crate::progress::quiet() {
+            eprintln!($($arg)*);
+        }
+    };
+}
+
+/// "1 sentence", "2 sentences".
+pub fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 /// A progress bar on stderr counting `unit`, hidden when stderr is not a terminal or `show`
 /// is false.
 pub fn progress_bar(len: u64, unit: &str, show: bool) -> ProgressBar {
-    let target = if show && std::io::stderr().is_terminal() { ProgressDrawTarget::stderr() } else { ProgressDrawTarget::hidden() };
+    let target =
+        if show && !quiet() && std::io::stderr().is_terminal() { ProgressDrawTarget::stderr() } else { ProgressDrawTarget::hidden() };
     let bar = ProgressBar::with_draw_target(Some(len), target);
     let template = format!("{{elapsed_precise}} [{{bar:40}}] {{pos}}/{{len}} {unit} ({{per_sec}}, eta {{eta}}) {{msg}}");
     bar.set_style(ProgressStyle::with_template(&template).expect("static template").progress_chars("=> "));
@@ -38,6 +67,9 @@ impl stance_model::train::Progress for Bar {
     }
 
     fn say(&self, line: &str) {
+        if quiet() {
+            return;
+        }
         if self.0.is_hidden() {
             eprintln!("{line}");
         } else {

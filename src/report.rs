@@ -28,11 +28,6 @@ pub fn sentence_columns() -> Vec<&'static str> {
     ["doc_id", "outlet", "group", "sentence_id", "start", "end", "text"].into_iter().chain(LABEL_COLUMNS).collect()
 }
 
-/// The columns of `stance classify` output, in order.
-pub fn classify_columns() -> Vec<&'static str> {
-    std::iter::once("text").chain(LABEL_COLUMNS).collect()
-}
-
 /// A probability as the reports write it: four decimals.
 pub fn prob(p: f32) -> String {
     format!("{p:.4}")
@@ -77,6 +72,16 @@ pub fn text_cell(text: &str, safe: bool) -> String {
         format!("'{text}")
     } else {
         text.to_string()
+    }
+}
+
+/// With `excel`, `csv` with a UTF-8 byte-order mark in front: Excel then reads the file as
+/// UTF-8 instead of the system code page (other tools read it either way). Off by default.
+pub fn for_excel(csv: Vec<u8>, excel: bool) -> Vec<u8> {
+    if excel {
+        [&b"\xef\xbb\xbf"[..], &csv].concat()
+    } else {
+        csv
     }
 }
 

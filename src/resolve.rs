@@ -78,7 +78,10 @@ pub fn annotator(given: Option<&str>) -> String {
 
 /// The config (with its origin) and the model settings that the labelling options resolve to.
 pub fn labelling(args: &ModelArgs) -> Result<(Config, String, ModelSettings)> {
-    let (config, origin) = config(args.config.as_deref())?;
+    let (mut config, origin) = config(args.config.as_deref())?;
+    if let Some(names) = &args.entity {
+        config.set_entity(names)?;
+    }
     let model = ModelSettings {
         labeler: args.labeler,
         sentiment: args.sentiment,

@@ -143,7 +143,8 @@ fn run_writes_every_report_for_all_five_seeds() {
     let sums = std::fs::read_to_string(root().join("models/base/SHA256SUMS")).unwrap()
         + &std::fs::read_to_string(root().join("models/stance-minilm-v4/SHA256SUMS")).unwrap()
         + &std::fs::read_to_string(root().join("models/sentiment-minilm-newsmtsc/SHA256SUMS")).unwrap();
-    assert_eq!(run["labeler"], "cross-encoder", "the trained model is the default labeler");
+    assert_eq!(run["labeler"], "trained", "the trained model is the default labeler, named as on the command line");
+    assert_eq!(run["labeler_model"], "cross-encoder");
     assert_eq!(run["sentiment_source"], "sentiment model");
     assert_eq!(run["model"]["files"].as_array().unwrap().len(), 7, "base encoder, stance model, sentiment model");
     for file in run["model"]["files"].as_array().unwrap() {
@@ -219,10 +220,13 @@ fn classify_rows(output: &Output) -> Vec<(String, String, String)> {
 fn classify_rows_with_target(output: &Output) -> Vec<(String, String, String, String)> {
     assert_ok(output);
     let mut reader = csv::Reader::from_reader(output.stdout.as_slice());
+    let headers: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+    // The input's columns come first (stdin: text), then the target used, then the labels.
+    let labels_at = headers.iter().position(|h| h == "target_used").expect("target_used") + 1;
+    let text_at = headers.iter().position(|h| h == "text" || h == "sentence").expect("the text column");
     assert_eq!(
-        reader.headers().unwrap().iter().collect::<Vec<_>>(),
+        headers[labels_at..].iter().map(String::as_str).collect::<Vec<_>>(),
         [
-            "text",
             "stance",
             "p_favor",
             "p_against",
@@ -237,7 +241,11 @@ fn classify_rows_with_target(output: &Output) -> Vec<(String, String, String, St
             "p_target_negative"
         ]
     );
-    reader.records().map(|r| r.unwrap()).map(|r| (r[0].to_string(), r[1].to_string(), r[5].to_string(), r[9].to_string())).collect()
+    reader
+        .records()
+        .map(|r| r.unwrap())
+        .map(|r| (r[text_at].to_string(), r[labels_at].to_string(), r[labels_at + 4].to_string(), r[labels_at + 8].to_string()))
+        .collect()
 }
 
 #[test]
@@ -388,6 +396,9 @@ fn train_makes_a_sentiment_model_from_newsmtsc_lines_that_eval_and_classify_use(
         model_arg,
     ]);
     assert_ok(&output);
+    assert!(!dir.path().join("sentiment.checkpoint").exists(), "a finished run removes its checkpoint (--keep-checkpoint keeps it)");
+    let config: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(model.join("config.json")).unwrap()).unwrap();
+    assert_eq!(config["sentence_target"], "overall tone", "the model records how it reads sentence sentiment");
     let training: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(model.join("training.json")).unwrap()).unwrap();
     assert_eq!(training["task"], "sentiment");
     assert_eq!(training["data"]["train"]["rows_used"], 6, "three target rows and three sentence rows");
@@ -558,7 +569,7 @@ fn bad_gold_and_classify_files_get_one_line_errors() {
     assert!(!dir.path().join("eval.csv").exists());
 
     let input = dir.path().join("in.csv");
-    std::fs::write(&input, "sentence\nHello.\n").unwrap();
+    std::fs::write(&input, "words\nHello.\n").unwrap();
     assert_one_line_error(&stance(&["classify", "--input", input.to_str().unwrap()]), "in.csv: line 1: missing column 'text'");
     std::fs::write(&input, "text,target\nHello.,x\n,y\n").unwrap();
     assert_one_line_error(&stance(&["classify", "--input", input.to_str().unwrap()]), "in.csv: line 3: empty text");
@@ -1016,5 +1027,174 @@ fn labelling_needs_no_network() {
     }
     let output = child.wait_with_output().unwrap();
     assert_ok(&output);
-    assert!(text(&output.stdout).lines().nth(1).unwrap().starts_with("Japan should rearm to deter China.,favor,"));
+    assert!(text(&output.stdout).lines().nth(1).unwrap().starts_with("Japan should rearm to deter China.,Japan's rearmament,favor,"));
+}
+
+#[test]
+fn the_seed_report_renders_in_a_browser_with_every_section() {
+    let (dir, out, _) = seed_runs();
+    let report = out.join("report.html");
+    let html = std::fs::read_to_string(&report).unwrap();
+    for needle in ["<svg", "Stance index by group and document", "Global Times", "Western analysis", "academic", "Toward against"] {
+        assert!(html.contains(needle), "report.html lacks {needle:?}");
+    }
+    assert!(!html.contains("<script"), "no script needed to read the page");
+    assert!(!html.contains("http://") || !html.contains("src=\"http"), "nothing loaded from the network");
+    // As a person sees it: headless Chromium (Debian package `chromium`; .ci/run installs it).
+    let shot = dir.path().join("report.png");
+    let chromium = |args: &[&str]| {
+        Command::new("chromium")
+            .args(["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--window-size=1100,2400"])
+            .args(args)
+            .arg(format!("file://{}", report.display()))
+            .output()
+            .expect("chromium runs (apt-get install chromium)")
+    };
+    let output = chromium(&[&format!("--screenshot={}", shot.display())]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert!(std::fs::metadata(&shot).unwrap().len() > 50_000, "an empty screenshot");
+    let dom = chromium(&["--dump-dom"]);
+    assert!(dom.status.success());
+    let dom = text(&dom.stdout);
+    for section in ["id=\"summary\"", "id=\"indices\"", "id=\"shares\"", "id=\"evidence\"", "id=\"documents\"", "id=\"provenance\""] {
+        assert!(dom.contains(section), "the rendered page lacks {section}");
+    }
+    assert!(!text(&output.stderr).contains("Uncaught"), "errors while loading: {}", text(&output.stderr));
+    // Every evidence link leads to a sentence in a document view.
+    for link in html.split("href=\"#").skip(1) {
+        let id = link.split('"').next().unwrap();
+        assert!(html.contains(&format!("id=\"{id}\"")), "evidence link #{id} leads nowhere");
+    }
+}
+
+#[test]
+fn report_rebuilds_a_run_folder_and_eval_adds_the_gold() {
+    let (dir, out, _) = seed_runs();
+    let copy = dir.path().join("report-copy");
+    std::fs::create_dir_all(copy.join("cleaned")).unwrap();
+    for entry in std::fs::read_dir(out).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_file() {
+            std::fs::copy(&path, copy.join(path.file_name().unwrap())).unwrap();
+        }
+    }
+    for entry in std::fs::read_dir(out.join("cleaned")).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, copy.join("cleaned").join(path.file_name().unwrap())).unwrap();
+    }
+    std::fs::remove_file(copy.join("report.html")).unwrap();
+    assert_ok(&stance(&["report", copy.to_str().unwrap()]));
+    let rebuilt = std::fs::read_to_string(copy.join("report.html")).unwrap();
+    assert_eq!(rebuilt, std::fs::read_to_string(out.join("report.html")).unwrap(), "rebuilt from the files, the same page");
+    assert!(!rebuilt.contains("id=\"evaluation\""));
+    assert_ok(&stance(&["eval", "--gold", "eval/gold/seeds.csv", "--pred", copy.join("sentences.csv").to_str().unwrap()]));
+    let evaluated = std::fs::read_to_string(copy.join("report.html")).unwrap();
+    assert!(evaluated.contains("id=\"evaluation\"") && evaluated.contains("hand-tagged gold, stance macro-F1 is 0.4652"));
+    assert_one_line_error(&stance(&["report", dir.path().to_str().unwrap()]), "not a run folder (no run.json)");
+}
+
+#[test]
+fn rough_edges_a_first_user_hit() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // One group: comparison.csv stays empty, and the run says why; --excel writes a BOM;
+    // run.json names the labeller as the command line does.
+    std::fs::write(d.join("a.txt"), "Japan's defence budget grew. The cabinet approved it.\n").unwrap();
+    let out = d.join("out");
+    std::fs::write(d.join("b.txt"), "Germany's army grew. Berlin approved it.\n").unwrap();
+    std::fs::write(d.join("m.csv"), "doc_id,path,outlet,group\na,a.txt,O,G\nb,b.txt,O,G\n").unwrap();
+    let output = stance(&[
+        "run",
+        "--manifest",
+        d.join("m.csv").to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--excel",
+        "--target",
+        "Germany's rearmament",
+        "--entity",
+        "Germany,German,Berlin",
+    ]);
+    assert_ok(&output);
+    let stderr = text(&output.stderr);
+    assert!(stderr.contains("one group ('G'), so comparison.csv has no rows"), "{stderr}");
+    assert!(stderr.contains("labelled 4 sentences of 2 documents in"), "{stderr}");
+    assert!(std::fs::read(out.join("sentences.csv")).unwrap().starts_with(b"\xef\xbb\xbfdoc_id,"));
+    let run: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("run.json")).unwrap()).unwrap();
+    assert_eq!(run["labeler"], "trained");
+    assert_eq!(run["config"]["target"]["name"], "Germany's rearmament");
+    assert_eq!(run["counts"]["entity_mentions"], 2, "Germany's and Berlin are mentions of --entity, Japan's no longer");
+    // The zero-shot descriptions were written for Japan's rearmament: toward another target, a warning.
+    let warned = stance_with_stdin(&["classify", "--labeler", "zero-shot", "--target", "nuclear power"], "Reactors are safe.\n");
+    assert_ok(&warned);
+    assert!(text(&warned.stderr).contains("written for 'Japan's rearmament', not 'nuclear power'"), "{}", text(&warned.stderr));
+    assert!(std::fs::read_to_string(out.join("report.html")).unwrap().contains("Only one group: nothing to compare."));
+
+    // classify keeps every input column, reads a `sentence` column, and says which target it used.
+    let input = d.join("in.csv");
+    std::fs::write(
+        &input,
+        "id,sentence,target\nr1,Japan should rearm to deter China.,\nr2,Nuclear power is a reckless gamble.,nuclear power\n",
+    )
+    .unwrap();
+    let output = stance(&["classify", "--input", input.to_str().unwrap()]);
+    assert_ok(&output);
+    let rows = read_csv_bytes(&output.stdout);
+    assert_eq!(rows[0]["id"], "r1");
+    assert_eq!(rows[0]["target_used"], "Japan's rearmament");
+    assert_eq!((rows[1]["id"].as_str(), rows[1]["target_used"].as_str(), rows[1]["stance"].as_str()), ("r2", "nuclear power", "against"));
+    let one = stance_with_stdin(&["classify"], "Japan rearms.\n");
+    assert!(text(&one.stderr).contains("labelled 1 sentence in"), "{}", text(&one.stderr));
+
+    // --skip-bad leaves out a bad document, says so, and records why; the default stops.
+    std::fs::write(d.join("bad.txt"), b"Fine.\n\xff\xfe\n").unwrap();
+    std::fs::write(d.join("m3.csv"), "doc_id,path,outlet,group\na,a.txt,O,G\nbad,bad.txt,O,H\n").unwrap();
+    let m3 = d.join("m3.csv");
+    let out3 = d.join("out3");
+    assert_one_line_error(
+        &stance(&["run", "--manifest", m3.to_str().unwrap(), "--out", out3.to_str().unwrap()]),
+        "bad.txt: line 2: not valid UTF-8",
+    );
+    let output = stance(&["run", "--manifest", m3.to_str().unwrap(), "--out", out3.to_str().unwrap(), "--skip-bad", "--quiet"]);
+    assert_ok(&output);
+    assert!(text(&output.stderr).contains("warning: skipped document 'bad'"), "{}", text(&output.stderr));
+    assert!(!text(&output.stderr).contains("labelled"), "--quiet keeps progress lines off stderr");
+    let run: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out3.join("run.json")).unwrap()).unwrap();
+    assert_eq!(run["skipped_documents"][0]["doc_id"], "bad");
+    assert!(run["skipped_documents"][0]["reason"].as_str().unwrap().contains("not valid UTF-8"));
+    assert_eq!(run["documents"].as_array().unwrap().len(), 1);
+
+    // split reads standard input.
+    let output = stance_with_stdin(&["split", "-"], "Skip to content\nJapan rearms. China objects.\n");
+    assert_ok(&output);
+    assert_eq!(text(&output.stdout), "Japan rearms.\nChina objects.\n");
+}
+
+fn read_csv_bytes(bytes: &[u8]) -> Vec<std::collections::HashMap<String, String>> {
+    let mut reader = csv::Reader::from_reader(bytes);
+    let headers = reader.headers().unwrap().clone();
+    reader.records().map(|r| headers.iter().map(String::from).zip(r.unwrap().iter().map(String::from)).collect()).collect()
+}
+
+#[test]
+fn completions_and_a_man_page() {
+    let bash = stance(&["completions", "bash"]);
+    assert_ok(&bash);
+    assert!(text(&bash.stdout).contains("_stance()") && text(&bash.stdout).contains("classify"));
+    let man = stance(&["man"]);
+    assert_ok(&man);
+    assert!(text(&man.stdout).starts_with(".ie") || text(&man.stdout).contains(".TH stance"), "{}", &text(&man.stdout)[..200]);
+}
+
+#[test]
+fn a_closed_pipe_ends_output_quietly() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_stance"))
+        .args(["completions", "bash"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take()); // the reader goes away at once, like `| head -0`
+    let output = child.wait_with_output().unwrap();
+    assert!(!text(&output.stderr).contains("panicked"), "{}", text(&output.stderr));
 }

@@ -31,7 +31,7 @@ pub fn compose(a: ComposeArgs) -> Result<()> {
     });
     staging.write("compose.json", serde_json::to_string_pretty(&record)? + "\n")?;
     staging.commit()?;
-    eprintln!(
+    crate::say!(
         "{} training rows, {} development rows{} written to {}",
         composed.train.len(),
         composed.dev.len(),

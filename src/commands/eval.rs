@@ -13,7 +13,7 @@ use stance_core::lexicon::vader_labels;
 use stance_core::output::write_atomic;
 use stance_core::stats::Metrics;
 use stance_model::model::CrossEncoder;
-use stance_model::train::cv::{cross_validate, predict_labels, score};
+use stance_model::train::cv::{cross_validate, predict_labels_with, score};
 use std::path::PathBuf;
 
 /// Runs `stance eval`.
@@ -39,6 +39,12 @@ pub fn execute(a: EvalArgs) -> Result<()> {
             write_atomic(&out, &report.to_csv()?)?;
             print!("{}", report.render());
             println!("\nmetrics written to {}", out.display());
+            // A run folder's report gains the evaluation (when eval.csv is written there).
+            let run_dir = pred.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+            if run_dir.join("run.json").is_file() && out.parent() == pred.parent() {
+                crate::html::write(run_dir)?;
+                println!("{} updated with the evaluation", run_dir.join("report.html").display());
+            }
         }
         (None, None, Some(k), Some(data)) => {
             let scratch = PathBuf::new();
@@ -66,7 +72,10 @@ pub fn execute(a: EvalArgs) -> Result<()> {
             } else {
                 let dir = resolve::model(a.model.as_deref(), task);
                 let model = CrossEncoder::load(&dir, &resolve::base_model_dir(a.training.model_dir.as_deref()), a.training.device)?;
-                (dir.display().to_string(), predict_labels(&model, task, &rows, 64)?)
+                let bar = crate::progress::progress_bar(rows.len() as u64, "rows", true);
+                let predicted = predict_labels_with(&model, task, &rows, 64, &mut |n| bar.inc(n))?;
+                bar.finish_and_clear();
+                (dir.display().to_string(), predicted)
             };
             let m = score(task, &rows, &predicted);
             let out = a.out.clone().unwrap_or_else(|| data.with_file_name(format!("scores-{}.csv", task)));

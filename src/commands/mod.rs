@@ -5,6 +5,7 @@ pub mod agree;
 pub mod classify;
 pub mod data;
 pub mod eval;
+pub mod report;
 pub mod run;
 pub mod sample;
 pub mod split;
@@ -14,6 +15,9 @@ pub mod train;
 /// Runs a parsed command line.
 pub fn execute(args: crate::cli::Args) -> anyhow::Result<()> {
     use crate::cli::Command;
+    if args.quiet {
+        crate::progress::set_quiet();
+    }
     match args.command {
         Command::Run(a) => run::execute(a),
         Command::Split(a) => split::execute(a),
@@ -24,5 +28,16 @@ pub fn execute(args: crate::cli::Args) -> anyhow::Result<()> {
         Command::Agree(a) => agree::execute(a),
         Command::Tag(a) => tag::execute(a),
         Command::Data(crate::cli::DataCommand::Compose(a)) => data::compose(a),
+        Command::Report(a) => report::execute(a),
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            clap_complete::generate(shell, &mut crate::cli::Args::command(), "stance", &mut std::io::stdout());
+            Ok(())
+        }
+        Command::Man => {
+            use clap::CommandFactory;
+            clap_mangen::Man::new(crate::cli::Args::command()).render(&mut std::io::stdout())?;
+            Ok(())
+        }
     }
 }

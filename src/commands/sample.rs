@@ -32,7 +32,7 @@ pub fn execute(a: SampleArgs) -> Result<()> {
     let titles = run_titles(&a.run)?;
     write_atomic(&a.out, &sheet_csv(&candidates, &chosen, &titles, a.with_model)?)?;
     let docs: std::collections::HashSet<&str> = chosen.iter().map(|&i| candidates[i].doc_id.as_str()).collect();
-    eprintln!(
+    crate::say!(
         "{} sentences of {} documents chosen ({:?}, seed {}; {} excluded texts) into {}",
         chosen.len(),
         docs.len(),

@@ -8,6 +8,6 @@ use anyhow::Result;
 pub fn execute(a: TagArgs) -> Result<()> {
     let annotator = resolve::annotator(a.annotator.as_deref());
     let (tagged, total) = crate::tagger::run(&a.sheet, &annotator, a.show_model)?;
-    eprintln!("{tagged} of {total} rows of {} tagged", a.sheet.display());
+    crate::say!("{tagged} of {total} rows of {} tagged", a.sheet.display());
     Ok(())
 }

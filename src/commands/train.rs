@@ -2,9 +2,9 @@
 //! `train` and `eval --cv`/`--data` share (data files read, defaults resolved).
 
 use crate::cli::{TrainArgs, TrainingArgs};
-use crate::progress::Bar;
+use crate::progress::{plural, Bar};
 use crate::resolve;
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 use stance_core::data::examples::{hold_out, parse_label_map, read_examples, sample_rows, DataSpec};
 use stance_core::labels::{Task, SENTENCE_TARGET};
 use stance_model::model::{ModelConfig, Pooling};
@@ -32,22 +32,36 @@ pub fn execute(a: TrainArgs) -> Result<()> {
         settings.sources["aux"] = aux.sources.clone();
         settings.aux = Some(AuxTask { task: aux.task, train: aux.train, dev: aux.dev });
     }
-    eprintln!(
-        "training {} on {} rows ({} dev rows){}, {} epochs of {} steps, on {:?} with {} threads",
+    crate::say!(
+        "training {} on {} ({} dev rows){}, {} of {} steps, on {:?} with {} threads",
         settings.task,
-        settings.train.len(),
+        plural(settings.train.len(), "row", "rows"),
         settings.dev.len(),
-        settings.aux.as_ref().map_or(String::new(), |a| format!(" and {} on {} rows ({} dev rows)", a.task, a.train.len(), a.dev.len())),
-        settings.hyper.epochs,
+        settings.aux.as_ref().map_or(String::new(), |a| format!(
+            " and {} on {} ({} dev rows)",
+            a.task,
+            plural(a.train.len(), "row", "rows"),
+            a.dev.len()
+        )),
+        plural(settings.hyper.epochs, "epoch", "epochs"),
         settings.steps_per_epoch(),
         settings.device,
         tch::get_num_threads()
     );
     let report = train(&settings, &Bar::steps())?;
     if report.finished {
-        eprintln!("done in {:.0} s of training; model written to {}", report.train_seconds, a.out.display());
+        crate::say!("done in {:.0} s of training; model written to {}", report.train_seconds, a.out.display());
+        // The checkpoint is only for resuming: a finished run removes it unless asked to keep it.
+        if !a.keep_checkpoint && settings.checkpoint_dir.is_dir() {
+            std::fs::remove_dir_all(&settings.checkpoint_dir)
+                .with_context(|| format!("{}: cannot remove the checkpoint folder", settings.checkpoint_dir.display()))?;
+        }
     } else {
-        eprintln!("stopped at step {} of {} (--max-steps); run the same command again to continue", report.global_step, report.total_steps);
+        crate::say!(
+            "stopped at step {} of {} (--max-steps); run the same command again to continue",
+            report.global_step,
+            report.total_steps
+        );
     }
     Ok(())
 }

@@ -55,6 +55,34 @@ impl Default for EntityConfig {
 pub struct TargetConfig {
     /// The target phrase; replaces `{target}` in label descriptions.
     pub name: String,
+    /// The target the zero-shot label descriptions were written for (their wording may not
+    /// fit another: `stance` warns when the target differs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub descriptions_for: Option<String>,
+}
+
+impl Config {
+    /// A warning when the zero-shot descriptions were written for another target than the
+    /// one labelled against.
+    pub fn descriptions_warning(&self) -> Option<String> {
+        let written_for = self.target.descriptions_for.as_deref()?;
+        (written_for != self.target.name).then(|| {
+            format!(
+                "the zero-shot label descriptions were written for '{written_for}', not '{}': check that they fit it, or give --config with descriptions for it",
+                self.target.name
+            )
+        })
+    }
+
+    /// Replaces the entity's name and aliases: "Germany,German,Berlin" (the first is the name).
+    pub fn set_entity(&mut self, names: &str) -> Result<()> {
+        let aliases: Vec<String> = names.split(',').map(str::trim).filter(|a| !a.is_empty()).map(String::from).collect();
+        let Some(name) = aliases.first().cloned() else {
+            return Err(Error::invalid("--entity needs a name (and optionally aliases: NAME,ALIAS,...)"));
+        };
+        self.entity = EntityConfig { name, aliases };
+        Ok(())
+    }
 }
 
 /// The `[labeler]` section: how sentences go through the model, and how the zero-shot

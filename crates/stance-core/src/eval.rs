@@ -84,7 +84,15 @@ impl EvalReport {
         w.write_record(["all", "unmatched_gold_rows", "", "", &self.unmatched.len().to_string()])?;
         for m in [&self.stance, &self.sentiment] {
             for (k, &ClassScore { precision: p, recall: r, f1: f, support }) in m.per_class.iter().enumerate() {
-                for (metric, value) in [("precision", fmt(p)), ("recall", fmt(r)), ("f1", fmt(f)), ("support", support.to_string())] {
+                let ci = m.f1_intervals[k];
+                for (metric, value) in [
+                    ("precision", fmt(p)),
+                    ("recall", fmt(r)),
+                    ("f1", fmt(f)),
+                    ("f1_low", fmt(ci.low)),
+                    ("f1_high", fmt(ci.high)),
+                    ("support", support.to_string()),
+                ] {
                     w.write_record([m.task.name(), metric, m.labels[k], "", &value])?;
                 }
             }
@@ -196,6 +204,10 @@ mod tests {
     fn macro_f1_interval_brackets_the_figure_and_is_reproducible() {
         let pairs: Vec<(usize, usize)> = (0..60).map(|i| (i % 3, if i % 4 == 0 { (i + 1) % 3 } else { i % 3 })).collect();
         let m = metrics(Task::Stance, &pairs);
+        for (k, class) in m.per_class.iter().enumerate() {
+            let ci = m.f1_intervals[k];
+            assert!(ci.low <= class.f1 && class.f1 <= ci.high && ci.low < ci.high, "class {k}: {ci:?} vs {}", class.f1);
+        }
         let i = m.macro_f1_interval;
         assert!(i.low < m.macro_f1 && m.macro_f1 < i.high && i.value == m.macro_f1, "{i:?}");
         assert_eq!(metrics(Task::Stance, &pairs).macro_f1_interval, i);

@@ -35,6 +35,9 @@ pub struct Metrics {
     /// Macro-F1 with its 95% percentile-bootstrap interval over the rows: with a few dozen
     /// favor or against rows, one row moves a class F1 by points, and a figure should say so.
     pub macro_f1_interval: Estimate,
+    /// Each label's F1 with its 95% percentile-bootstrap interval over the rows, in `labels`
+    /// order (a class with a handful of gold rows has a wide one).
+    pub f1_intervals: Vec<Estimate>,
     /// The two polar labels' indices (favor/against; positive/negative); the third is neutral.
     pub polar: [usize; 2],
     /// Mean F1 of the two polar labels (favor/against; positive/negative) — SemEval's F_avg.
@@ -82,6 +85,13 @@ pub fn metrics(task: Task, pairs: &[(usize, usize)]) -> Metrics {
         task,
         labels,
         macro_f1: macro_f1_of(&per_class),
+        f1_intervals: (0..3)
+            .map(|k| {
+                bootstrap_statistic(pairs, EVAL_BOOTSTRAP, &[task.name(), "f1", labels[k]], |sample| {
+                    class_scores(&confusion_of(sample))[k].f1
+                })
+            })
+            .collect(),
         macro_f1_interval: bootstrap_statistic(pairs, EVAL_BOOTSTRAP, &[task.name(), "macro_f1"], |sample| {
             macro_f1_of(&class_scores(&confusion_of(sample)))
         }),

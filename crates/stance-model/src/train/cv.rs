@@ -13,8 +13,19 @@ use stance_core::stats::{metrics, Metrics};
 
 /// Predicted label indices for `examples`.
 pub fn predict_labels(model: &CrossEncoder, task: Task, examples: &[Example], batch_size: usize) -> Result<Vec<usize>> {
+    predict_labels_with(model, task, examples, batch_size, &mut |_| {})
+}
+
+/// [`predict_labels`], telling `progress` how many rows each finished batch held.
+pub fn predict_labels_with(
+    model: &CrossEncoder,
+    task: Task,
+    examples: &[Example],
+    batch_size: usize,
+    progress: &mut dyn FnMut(u64),
+) -> Result<Vec<usize>> {
     let pairs: Vec<(&str, &str)> = examples.iter().map(|e| (e.target.as_str(), e.text.as_str())).collect();
-    let probs = model.predict(task.name(), &pairs, batch_size, &mut |_| {})?;
+    let probs = model.predict(task.name(), &pairs, batch_size, progress)?;
     Ok(probs.iter().map(|p| (0..p.len()).fold(0, |best, k| if p[k] > p[best] { k } else { best })).collect())
 }
 
