@@ -363,7 +363,11 @@ pub struct TrainingArgs {
     /// Label column(s) [default: the task's name, label, stance, Stance].
     #[arg(long, value_name = "NAMES")]
     pub label_col: Option<String>,
-    /// Map raw labels to ours, e.g. "0=against,1=favor,2=none" (VAST).
+    /// A named data format, whose columns and label map fill what the options above leave
+    /// open: vast, gold, newsmtsc.
+    #[arg(long, value_enum)]
+    pub format: Option<stance_core::data::examples::Format>,
+    /// Map raw labels to ours, e.g. "0=against,1=favor,2=none" (VAST; `--format vast` says it).
     #[arg(long, value_name = "MAP")]
     pub label_map: Option<String>,
     /// Target for rows without one [default: the config's target; for sentiment, "overall tone"].
@@ -466,7 +470,7 @@ Examples:
   # the shipped stance model: VAST, then hand-written rows, then news and analysis rows with the
   # AllSides gold of fold 0 (see models/stance-minilm-v4/README.md)
   stance train --data ../shared/datasets/vast/vast_train.csv --dev ../shared/datasets/vast/vast_dev.compact.csv \\
-      --text-col post,Tweet --label-map 0=against,1=favor,2=none --epochs 2 --max-tokens 112 \\
+      --format vast --epochs 2 --max-tokens 112 \\
       --pooling interact --out models/stance-minilm-vast-v2
   stance data compose data/recipes/stance-v3-stage2.toml --out rows
   stance train --init models/stance-minilm-vast-v2 --data rows/train.csv --dev rows/dev.csv --epochs 5 \\

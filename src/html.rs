@@ -36,6 +36,21 @@ fn read_rows(path: &Path) -> Result<Vec<Row>> {
         .collect()
 }
 
+/// A cell of a row by column name; empty when the file lacks the column (checked up front).
+fn cell<'a>(row: &'a Row, key: &str) -> &'a str {
+    row.get(key).map_or("", String::as_str)
+}
+
+/// An error unless the file's rows have every one of `columns`.
+fn require(rows: &[Row], path: &Path, columns: &[&str]) -> Result<()> {
+    if let Some(first) = rows.first() {
+        if let Some(missing) = columns.iter().find(|c| !first.contains_key(**c)) {
+            anyhow::bail!("{}: no '{missing}' column: not a run folder this version of stance wrote", path.display());
+        }
+    }
+    Ok(())
+}
+
 fn num(row: &Row, key: &str) -> Option<f64> {
     row.get(key).and_then(|v| v.parse::<f64>().ok()).filter(|v| v.is_finite())
 }
@@ -129,8 +144,17 @@ pub fn render(dir: &Path) -> Result<String> {
         serde_json::from_str(&std::fs::read_to_string(&run_path).with_context(|| format!("{}: cannot read", run_path.display()))?)
             .with_context(|| format!("{}: not JSON", run_path.display()))?;
     let sentences = read_rows(&dir.join("sentences.csv"))?;
+    require(
+        &sentences,
+        &dir.join("sentences.csv"),
+        &["doc_id", "outlet", "group", "sentence_id", "start", "end", "text", "stance", "p_favor", "p_against", "p_none", "sentiment"],
+    )?;
     let profiles = read_rows(&dir.join("profiles.csv"))?;
+    require(&profiles, &dir.join("profiles.csv"), &["level", "key", "n_documents", "n_sentences", "stance_index"])?;
     let comparisons = read_rows(&dir.join("comparison.csv"))?;
+    if run["documents"].as_array().is_some_and(|d| d.iter().any(|d| d["cleaned_file"].is_null())) {
+        anyhow::bail!("{}: the run predates report.html (run.json names no cleaned files): run it again", run_path.display());
+    }
     let eval_path = dir.join("eval.csv");
     let eval = if eval_path.is_file() { Some(read_rows(&eval_path)?) } else { None };
     let target = run["config"]["target"]["name"].as_str().unwrap_or("the target").to_string();
@@ -141,28 +165,28 @@ pub fn render(dir: &Path) -> Result<String> {
     // Evidence: the sentences that pull a group's index most toward favor and toward against.
     let value = |r: &Row| num(r, "p_favor").unwrap_or(0.0) - num(r, "p_against").unwrap_or(0.0);
     let evidence = |r: &Row| {
-        let i = doc_index.get(&r["doc_id"]).copied().unwrap_or(0);
+        let i = doc_index.get(cell(r, "doc_id")).copied().unwrap_or(usize::MAX);
         Evidence {
-            text: r["text"].clone(),
-            doc_id: r["doc_id"].clone(),
-            outlet: r["outlet"].clone(),
-            anchor: anchor("s", i, &r["sentence_id"]),
-            label: r["stance"].clone(),
-            p_favor: r["p_favor"].clone(),
-            p_against: r["p_against"].clone(),
+            text: cell(r, "text").to_string(),
+            doc_id: cell(r, "doc_id").to_string(),
+            outlet: cell(r, "outlet").to_string(),
+            anchor: anchor("s", i, cell(r, "sentence_id")),
+            label: cell(r, "stance").to_string(),
+            p_favor: cell(r, "p_favor").to_string(),
+            p_against: cell(r, "p_against").to_string(),
         }
     };
     let mut groups = Vec::new();
     let mut documents_plot = Vec::new();
     for p in &profiles {
         let unit = |with_evidence: bool| {
-            let mut members: Vec<&Row> = sentences.iter().filter(|s| s["group"] == p["key"]).collect();
+            let mut members: Vec<&Row> = sentences.iter().filter(|s| cell(s, "group") == cell(p, "key")).collect();
             members.sort_by(|a, b| value(b).total_cmp(&value(a)));
             Unit {
-                key: p["key"].clone(),
-                level: p["level"].clone(),
-                n_documents: p["n_documents"].parse().unwrap_or(0),
-                n_sentences: p["n_sentences"].parse().unwrap_or(0),
+                key: cell(p, "key").to_string(),
+                level: cell(p, "level").to_string(),
+                n_documents: cell(p, "n_documents").parse().unwrap_or(0),
+                n_sentences: cell(p, "n_sentences").parse().unwrap_or(0),
                 index: interval(p, "stance_index"),
                 adjusted: interval(p, "adjusted_stance_index"),
                 toward_favor: if with_evidence {
@@ -177,7 +201,7 @@ pub fn render(dir: &Path) -> Result<String> {
                 },
             }
         };
-        match p["level"].as_str() {
+        match cell(p, "level") {
             "group" => groups.push(unit(true)),
             "document" => documents_plot.push(unit(false)),
             _ => {}
@@ -192,30 +216,35 @@ pub fn render(dir: &Path) -> Result<String> {
         let cleaned = std::fs::read_to_string(&cleaned_path).with_context(|| format!("{}: cannot read", cleaned_path.display()))?;
         let mut pieces = Vec::new();
         let mut at = 0;
-        for s in sentences.iter().filter(|s| s["doc_id"] == doc_id) {
-            let (start, end): (usize, usize) = (s["start"].parse().unwrap_or(at), s["end"].parse().unwrap_or(at));
+        for s in sentences.iter().filter(|s| cell(s, "doc_id") == doc_id) {
+            let (start, end): (usize, usize) = (cell(s, "start").parse().unwrap_or(at), cell(s, "end").parse().unwrap_or(at));
             if start < at || end > cleaned.len() || !cleaned.is_char_boundary(start) || !cleaned.is_char_boundary(end) {
                 anyhow::bail!(
                     "{}: sentence {} of '{doc_id}' does not point into {}",
                     dir.join("sentences.csv").display(),
-                    s["sentence_id"],
+                    cell(s, "sentence_id"),
                     cleaned_path.display()
                 );
             }
             pieces.push(Piece { text: cleaned[at..start].to_string(), label: String::new(), anchor: String::new(), tip: String::new() });
             pieces.push(Piece {
                 text: cleaned[start..end].to_string(),
-                label: s["stance"].clone(),
-                anchor: anchor("s", i, &s["sentence_id"]),
+                label: cell(s, "stance").to_string(),
+                anchor: anchor("s", i, cell(s, "sentence_id")),
                 tip: format!(
                     "{}: favor {} · against {} · none {}; sentiment {}",
-                    s["stance"], s["p_favor"], s["p_against"], s["p_none"], s["sentiment"]
+                    cell(s, "stance"),
+                    cell(s, "p_favor"),
+                    cell(s, "p_against"),
+                    cell(s, "p_none"),
+                    cell(s, "sentiment")
                 ),
             });
             at = end;
         }
         pieces.push(Piece { text: cleaned[at..].to_string(), label: String::new(), anchor: String::new(), tip: String::new() });
-        let index = profiles.iter().find(|p| p["level"] == "document" && p["key"] == doc_id).and_then(|p| interval(p, "stance_index"));
+        let index =
+            profiles.iter().find(|p| cell(p, "level") == "document" && cell(p, "key") == doc_id).and_then(|p| interval(p, "stance_index"));
         documents.push(Document {
             anchor: format!("d-{i}"),
             title: d["title"].as_str().unwrap_or_default().to_string(),
@@ -264,15 +293,18 @@ pub fn write(dir: &Path) -> Result<()> {
 fn eval_tables(rows: &[Row]) -> Vec<EvalTable> {
     let get = |task: &str, metric: &str, label: &str| {
         rows.iter()
-            .find(|r| r["task"] == task && r["metric"] == metric && r["label"] == label)
-            .map(|r| r["value"].clone())
+            .find(|r| cell(r, "task") == task && cell(r, "metric") == metric && cell(r, "label") == label)
+            .map(|r| cell(r, "value").to_string())
             .unwrap_or_default()
     };
     ["stance", "sentiment"]
         .iter()
         .map(|&task| {
-            let labels: Vec<String> =
-                rows.iter().filter(|r| r["task"] == task && r["metric"] == "f1").map(|r| r["label"].clone()).collect();
+            let labels: Vec<String> = rows
+                .iter()
+                .filter(|r| cell(r, "task") == task && cell(r, "metric") == "f1")
+                .map(|r| cell(r, "label").to_string())
+                .collect();
             EvalTable {
                 task: task.to_string(),
                 rows: labels
@@ -295,8 +327,13 @@ fn eval_tables(rows: &[Row]) -> Vec<EvalTable> {
                             .iter()
                             .map(|p| {
                                 rows.iter()
-                                    .find(|r| r["task"] == task && r["metric"] == "confusion" && r["label"] == *g && r["predicted"] == *p)
-                                    .map(|r| r["value"].clone())
+                                    .find(|r| {
+                                        cell(r, "task") == task
+                                            && cell(r, "metric") == "confusion"
+                                            && cell(r, "label") == *g
+                                            && cell(r, "predicted") == *p
+                                    })
+                                    .map(|r| cell(r, "value").to_string())
                                     .unwrap_or_default()
                             })
                             .collect();
@@ -323,7 +360,7 @@ fn plural(n: usize, one: &str, many: &str) -> String {
 fn summary(run: &serde_json::Value, target: &str, groups: &[Unit], sentences: &[Row], evaluation: Option<&[EvalTable]>) -> Vec<String> {
     let mut out = Vec::new();
     let n = sentences.len();
-    let count = |label: &str| sentences.iter().filter(|s| s["stance"] == label).count();
+    let count = |label: &str| sentences.iter().filter(|s| cell(s, "stance") == label).count();
     let docs = run["documents"].as_array().map_or(0, Vec::len);
     out.push(format!(
         "Across {} ({}), the labeller calls {} favor and {} against {target}; the rest take no stance.",
@@ -462,7 +499,7 @@ fn forest_svg(units: &[&Unit]) -> String {
 /// Label shares per group, three stacked bars each: stance, sentiment, sentiment toward the
 /// entity's mentions.
 fn shares_svg(profiles: &[Row]) -> String {
-    let groups: Vec<&Row> = profiles.iter().filter(|p| p["level"] == "group").collect();
+    let groups: Vec<&Row> = profiles.iter().filter(|p| cell(p, "level") == "group").collect();
     let (label_w, bar_w, bar_h, gap) = (330.0, 440.0, 14.0, 4.0);
     let sets: [(&str, [(&str, &str); 3]); 3] = [
         ("stance", [("share_favor", FAVOR), ("share_against", AGAINST), ("share_none", NONE)]),
@@ -484,7 +521,8 @@ fn shares_svg(profiles: &[Row]) -> String {
         let y0 = 26.0 + block * gi as f64;
         for (si, (set, parts)) in sets.iter().enumerate() {
             let y = y0 + si as f64 * (bar_h + gap);
-            let label = if si == 0 { format!(r#"<tspan font-weight="bold">{}</tspan> · {set}"#, esc(&g["key"])) } else { set.to_string() };
+            let label =
+                if si == 0 { format!(r#"<tspan font-weight="bold">{}</tspan> · {set}"#, esc(cell(g, "key"))) } else { set.to_string() };
             let _ = write!(svg, r#"<text x="{}" y="{}" text-anchor="end">{label}</text>"#, label_w - 8.0, y + bar_h - 3.0);
             let mut x = label_w;
             for (column, color) in parts {

@@ -10,7 +10,7 @@ use serde_json::json;
 use stance_core::aggregate::{aggregate, Calibration, SentenceRow};
 use stance_core::config::Config;
 use stance_core::data::gold::{read_gold, GoldRow};
-use stance_core::data::manifest::{file_stems, read_document, read_manifest, DocEntry};
+use stance_core::data::manifest::{file_stems, read_document, read_manifest_with, DocEntry};
 use stance_core::data::table::{field, CsvFile};
 use stance_core::labels::{Probs, SENTIMENT_LABELS, STANCE_LABELS};
 use stance_core::output::Staging;
@@ -119,6 +119,9 @@ pub fn load_labeler(config: &Config, model: &ModelSettings) -> Result<LoadedLabe
     Ok(LoadedLabeler { labeler, sentiment_source, files, load_seconds: started.elapsed().as_secs_f64() })
 }
 
+/// The entries of a run folder (all a run writes, and eval.csv, which `stance eval` adds).
+pub const RUN_FILES: [&str; 7] = ["sentences.csv", "profiles.csv", "comparison.csv", "run.json", "report.html", "eval.csv", "cleaned"];
+
 /// A labeller's progress callback (items per finished batch, over all its passes) as a count
 /// of sentences: a bar of 35 sentences reads 35/35 at the end of two passes, not 70/70.
 fn sentence_progress(bar: &indicatif::ProgressBar, passes: u64) -> impl FnMut(u64) + '_ {
@@ -208,12 +211,13 @@ pub struct RunSummary {
 /// the profiles, and writes the reports, `cleaned/` and run.json into `settings.out` (all or nothing).
 pub fn run(settings: &RunSettings) -> Result<RunSummary> {
     let started = Instant::now();
-    let entries = read_manifest(&settings.manifest)?;
+    let entries = read_manifest_with(&settings.manifest, !settings.skip_bad)?;
     let stems = file_stems(&entries, &settings.manifest)?;
     let mut docs = Vec::with_capacity(entries.len());
     let mut skipped = Vec::new();
     for (entry, stem) in entries.into_iter().zip(stems) {
-        let (cleaned, spans) = match prepare_file(&entry.path) {
+        let prepared = prepare_file(&entry.path).and_then(|(cleaned, spans)| Ok((cleaned, spans, sha256_file(&entry.path)?)));
+        let (cleaned, spans, sha256) = match prepared {
             Ok(prepared) => prepared,
             // With --skip-bad a bad document is recorded and left out; by default it stops the run.
             Err(e) if settings.skip_bad => {
@@ -224,7 +228,6 @@ pub fn run(settings: &RunSettings) -> Result<RunSummary> {
             }
             Err(e) => return Err(e),
         };
-        let sha256 = sha256_file(&entry.path)?;
         if spans.is_empty() {
             eprintln!("warning: {}: no prose sentences left after cleaning", entry.path.display());
         }
@@ -236,9 +239,16 @@ pub fn run(settings: &RunSettings) -> Result<RunSummary> {
     // Calibration tags are read and checked now, so a bad file fails before any labelling.
     let calibration_gold = read_calibration(&settings.calibration)?;
     let prepare_seconds = started.elapsed().as_secs_f64();
-    let staging = Staging::new(&settings.out)?;
+    let staging = Staging::new(&settings.out, &RUN_FILES)?;
     for leftover in &staging.removed_leftovers {
         eprintln!("warning: removed {}, the staging folder of an interrupted run", leftover.display());
+    }
+    if let Some(aside) = &staging.restored {
+        eprintln!(
+            "warning: put back {} as {}: an interrupted run had set the previous result aside",
+            aside.display(),
+            settings.out.display()
+        );
     }
 
     let mut loaded = load_labeler(&settings.config, &settings.model)?;
@@ -287,8 +297,8 @@ pub fn run(settings: &RunSettings) -> Result<RunSummary> {
     }
     let (safe, excel) = (settings.csv_safe, settings.excel);
     staging.write("sentences.csv", report::for_excel(report::sentences_csv(&rows, safe)?, excel))?;
-    staging.write("profiles.csv", report::for_excel(report::profiles_csv(&profiles, safe)?, excel))?;
-    staging.write("comparison.csv", report::for_excel(report::comparison_csv(&comparisons, safe)?, excel))?;
+    staging.write("profiles.csv", report::for_excel(report::profiles_csv(&profiles)?, excel))?;
+    staging.write("comparison.csv", report::for_excel(report::comparison_csv(&comparisons)?, excel))?;
     for d in &docs {
         staging.write(&format!("cleaned/{}.txt", d.stem), &d.cleaned.text)?;
     }
@@ -421,6 +431,8 @@ pub struct ClassifyInput {
     pub header: Vec<String>,
     /// The sentences, in input order.
     pub items: Vec<ClassifyItem>,
+    /// Which of the header's columns holds the sentence.
+    pub text_column: usize,
 }
 
 /// Reads `classify` input: one sentence per non-blank line of `reader`.
@@ -433,7 +445,7 @@ pub fn read_lines(reader: impl std::io::BufRead) -> Result<ClassifyInput> {
             items.push(ClassifyItem { cells: vec![text.clone()], text, target: None });
         }
     }
-    Ok(ClassifyInput { header: vec!["text".into()], items })
+    Ok(ClassifyInput { header: vec!["text".into()], items, text_column: 0 })
 }
 
 /// Reads `classify --input FILE.csv`: a `text` column and an optional `target` column.
@@ -458,7 +470,7 @@ pub fn read_classify_csv(path: &Path) -> Result<ClassifyInput> {
         let cells = (0..header.len()).map(|k| record.get(k).unwrap_or("").to_string()).collect();
         items.push(ClassifyItem { text: text.to_string(), target, cells });
     }
-    Ok(ClassifyInput { header, items })
+    Ok(ClassifyInput { header, items, text_column: text_col })
 }
 
 /// Labels `items` and returns the classify CSV. A row's own target wins over `target_override`,
@@ -472,9 +484,11 @@ pub fn classify(
 ) -> Result<Vec<u8>> {
     let items = &input.items;
     let mut w = csv::Writer::from_writer(Vec::new());
-    let mut header = input.header.clone();
-    header.push("target_used".into());
-    header.extend(report::LABEL_COLUMNS.iter().map(|c| c.to_string()));
+    // An input column named like an output column keeps its cells under `input_NAME`.
+    let outputs: Vec<&str> = std::iter::once("target_used").chain(report::LABEL_COLUMNS).collect();
+    let mut header: Vec<String> =
+        input.header.iter().map(|h| if outputs.contains(&h.as_str()) { format!("input_{h}") } else { h.clone() }).collect();
+    header.extend(outputs.iter().map(|c| c.to_string()));
     w.write_record(&header)?;
     if items.is_empty() {
         return Ok(w.into_inner()?);
@@ -503,7 +517,12 @@ pub fn classify(
         loaded.load_seconds
     );
     for (item, p) in items.iter().zip(&probs) {
-        let mut record: Vec<String> = item.cells.iter().map(|c| report::text_cell(c, csv_safe)).collect();
+        let mut record: Vec<String> = item
+            .cells
+            .iter()
+            .enumerate()
+            .map(|(k, c)| if k == input.text_column { report::text_cell(c, csv_safe) } else { c.clone() })
+            .collect();
         record.push(item.target.as_deref().unwrap_or(default_target).to_string());
         record.extend(report::label_cells(p));
         w.write_record(&record)?;

@@ -66,7 +66,8 @@ pub fn label_cells(p: &Probs) -> Vec<String> {
 
 /// A text cell as written: as it is, or with `safe` (`--csv-safe`) a cell a spreadsheet would
 /// read as a formula (starting with `=`, `+`, `-`, `@`, a tab or a carriage return) gets a
-/// leading `'`. Off by default because it changes the text. Number cells are never text cells.
+/// leading `'`. Off by default because it changes the text. Only sentence text is guarded:
+/// ids, outlets and groups are the user's own keys and stay exact.
 pub fn text_cell(text: &str, safe: bool) -> String {
     if safe && text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{text}")
@@ -91,9 +92,10 @@ pub fn sentences_csv(rows: &[SentenceRow], safe: bool) -> Result<Vec<u8>> {
     w.write_record(sentence_columns())?;
     for r in rows {
         let mut record = vec![
-            text_cell(r.doc_id, safe),
-            text_cell(r.outlet, safe),
-            text_cell(r.group, safe),
+            // Keys stay exact: reports, eval and the report page match documents by them.
+            r.doc_id.to_string(),
+            r.outlet.to_string(),
+            r.group.to_string(),
             r.sentence_id.to_string(),
             r.start.to_string(),
             r.end.to_string(),
@@ -107,7 +109,7 @@ pub fn sentences_csv(rows: &[SentenceRow], safe: bool) -> Result<Vec<u8>> {
 
 /// `profiles.csv`: one line per profile with its label counts and shares and its indices with
 /// their intervals; cells are empty where a value is undefined or there is no calibration.
-pub fn profiles_csv(profiles: &[Profile], safe: bool) -> Result<Vec<u8>> {
+pub fn profiles_csv(profiles: &[Profile]) -> Result<Vec<u8>> {
     let mut w = csv::Writer::from_writer(Vec::new());
     let mut header: Vec<String> = ["level", "key", "n_documents", "n_sentences"].map(String::from).to_vec();
     let estimate_cols = |name: &str| [name.to_string(), format!("{name}_low"), format!("{name}_high")];
@@ -127,7 +129,7 @@ pub fn profiles_csv(profiles: &[Profile], safe: bool) -> Result<Vec<u8>> {
     w.write_record(&header)?;
     let estimate = |e: &Estimate| [num(e.value), num(e.low), num(e.high)];
     for p in profiles {
-        let mut record = vec![p.level.to_string(), text_cell(&p.key, safe), p.n_documents.to_string(), p.n_sentences.to_string()];
+        let mut record = vec![p.level.to_string(), p.key.clone(), p.n_documents.to_string(), p.n_sentences.to_string()];
         for (counts, index) in [(&p.stance_counts, &p.stance_index), (&p.sentiment_counts, &p.sentiment_index)] {
             record.extend(counts.iter().map(|c| c.to_string()));
             record.extend(counts.iter().map(|&c| share(c, p.n_sentences)));
@@ -151,7 +153,7 @@ pub fn profiles_csv(profiles: &[Profile], safe: bool) -> Result<Vec<u8>> {
 
 /// `comparison.csv`: one line per pair of groups, with their stance indices, the difference
 /// and its interval, the JS distance, and the error-adjusted difference when calibrated.
-pub fn comparison_csv(comparisons: &[Comparison], safe: bool) -> Result<Vec<u8>> {
+pub fn comparison_csv(comparisons: &[Comparison]) -> Result<Vec<u8>> {
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record([
         "group_a",
@@ -174,8 +176,8 @@ pub fn comparison_csv(comparisons: &[Comparison], safe: bool) -> Result<Vec<u8>>
     for c in comparisons {
         let d = &c.index_difference;
         w.write_record([
-            text_cell(&c.group_a, safe),
-            text_cell(&c.group_b, safe),
+            c.group_a.clone(),
+            c.group_b.clone(),
             c.n_a.to_string(),
             c.n_b.to_string(),
             num(c.index_a),

@@ -377,6 +377,10 @@ fn train_makes_a_sentiment_model_from_newsmtsc_lines_that_eval_and_classify_use(
     ];
     std::fs::write(&data, lines.join("\n")).unwrap();
     let model = dir.path().join("sentiment");
+    // --checkpoint may name a folder with other files in it: only training's own files go.
+    let checkpoint = dir.path().join("my-folder");
+    std::fs::create_dir(&checkpoint).unwrap();
+    std::fs::write(checkpoint.join("keep.txt"), "mine").unwrap();
     let (data_arg, model_arg) = (data.to_str().unwrap(), model.to_str().unwrap());
     let output = stance(&[
         "train",
@@ -394,9 +398,12 @@ fn train_makes_a_sentiment_model_from_newsmtsc_lines_that_eval_and_classify_use(
         "32",
         "--out",
         model_arg,
+        "--checkpoint",
+        checkpoint.to_str().unwrap(),
     ]);
     assert_ok(&output);
-    assert!(!dir.path().join("sentiment.checkpoint").exists(), "a finished run removes its checkpoint (--keep-checkpoint keeps it)");
+    assert!(!checkpoint.join("state.json").exists(), "a finished run removes its checkpoint files (--keep-checkpoint keeps them)");
+    assert_eq!(std::fs::read_to_string(checkpoint.join("keep.txt")).unwrap(), "mine", "and nothing else");
     let config: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(model.join("config.json")).unwrap()).unwrap();
     assert_eq!(config["sentence_target"], "overall tone", "the model records how it reads sentence sentiment");
     let training: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(model.join("training.json")).unwrap()).unwrap();
@@ -550,7 +557,7 @@ fn bad_input_gets_one_line_errors_and_leaves_no_output() {
     // An empty document.
     assert_run_fails(&format!("{HEADER}a,a.txt,O,G,T,D,U\n"), &[("a.txt", b"\n  \n")], &[], "a.txt: document is empty");
     // Malformed CSV.
-    assert_run_fails(&format!("{HEADER}a,a.txt,O,G\n"), good, &[], "manifest.csv: record 1");
+    assert_run_fails(&format!("{HEADER}a,a.txt,O,G\n"), good, &[], "manifest.csv: line 2 (record 1): malformed CSV");
     // Missing model files: input is fine, the model folder is empty.
     let empty = tempfile::tempdir().unwrap();
     let model_dir = empty.path().to_str().unwrap().to_string();
@@ -859,17 +866,21 @@ fn hostile_ids_and_cells_stay_apart_and_bad_folders_fail_before_labelling() {
     std::fs::write(d.join("two.txt"), "=SUM(A1:A9) is not a sentence anyone wrote. Tokyo said nothing.\n").unwrap();
     let long_id = "x".repeat(300);
     // No title, date or url columns: they are optional.
-    std::fs::write(d.join("m.csv"), format!("doc_id,path,outlet,group\na/b,one.txt,O,G\na_b,two.txt,O,G\n{long_id},one.txt,P,H\n"))
-        .unwrap();
+    std::fs::write(
+        d.join("m.csv"),
+        format!("doc_id,path,outlet,group\na/b,one.txt,O,G\na_b,two.txt,O,G\n{long_id},one.txt,P,H\n=x,two.txt,=O,H\n"),
+    )
+    .unwrap();
     let out = d.join("out");
     let m = d.join("m.csv");
     assert_ok(&stance(&["run", "--manifest", m.to_str().unwrap(), "--out", out.to_str().unwrap()]));
     let cleaned: Vec<_> = std::fs::read_dir(out.join("cleaned")).unwrap().collect();
-    assert_eq!(cleaned.len(), 3, "one cleaned file per document");
+    assert_eq!(cleaned.len(), 4, "one cleaned file per document");
     assert_spans_point_into_their_own_documents(&out);
     assert!(read_csv(&out.join("sentences.csv")).iter().any(|r| r["text"].starts_with("=SUM")), "cells as written by default");
     assert_ok(&stance(&["run", "--manifest", m.to_str().unwrap(), "--out", out.to_str().unwrap(), "--csv-safe"]));
     assert!(read_csv(&out.join("sentences.csv")).iter().any(|r| r["text"].starts_with("'=SUM")), "--csv-safe guards formulas");
+    assert!(read_csv(&out.join("sentences.csv")).iter().any(|r| r["doc_id"] == "=x" && r["outlet"] == "=O"), "keys stay exact");
     assert_spans_point_into_their_own_documents(&out);
 
     // Ids that only differ in case would share a file on a case-insensitive disk.
@@ -885,7 +896,7 @@ fn hostile_ids_and_cells_stay_apart_and_bad_folders_fail_before_labelling() {
     std::fs::create_dir(&mine).unwrap();
     std::fs::write(mine.join("notes.txt"), "keep me").unwrap();
     let output = stance(&["run", "--manifest", m.to_str().unwrap(), "--out", mine.to_str().unwrap()]);
-    assert_one_line_error(&output, "mine: --out holds files this tool did not write");
+    assert_one_line_error(&output, "mine: --out holds 'notes.txt', which this tool did not write");
     assert_eq!(std::fs::read_to_string(mine.join("notes.txt")).unwrap(), "keep me");
     let output = stance(&["run", "--manifest", m.to_str().unwrap(), "--out", "/dev/null/out"]);
     assert_one_line_error(&output, "/dev/null");
@@ -979,7 +990,8 @@ fn a_killed_run_leaves_the_old_result_or_the_new_one_never_a_mix() {
     let new = snapshot(&expected_new);
     assert_ne!(old, new);
     let mut states = std::collections::BTreeSet::new();
-    for delay_ms in [300u64, 900, 1600, 2200, 2800, 3400, 4200, 6000] {
+    // From before the model is loaded to well after a run ends (15 s: the new result is in).
+    for delay_ms in [300u64, 900, 1600, 2200, 2800, 3400, 4200, 6000, 15000] {
         let mut child = Command::new(env!("CARGO_BIN_EXE_stance"))
             .args(["run", "--manifest", subset.to_str().unwrap(), "--out", out.to_str().unwrap()])
             .current_dir(root())
@@ -1008,6 +1020,7 @@ fn a_killed_run_leaves_the_old_result_or_the_new_one_never_a_mix() {
     assert!(leftovers.is_empty(), "left beside --out: {leftovers:?}");
     assert_eq!(snapshot(&out), new);
     eprintln!("states seen after kills: {states:?}");
+    assert!(states.contains("old") && states.contains("new"), "the kills did not span the run: {states:?}");
 }
 
 #[test]
@@ -1148,12 +1161,12 @@ fn rough_edges_a_first_user_hit() {
 
     // --skip-bad leaves out a bad document, says so, and records why; the default stops.
     std::fs::write(d.join("bad.txt"), b"Fine.\n\xff\xfe\n").unwrap();
-    std::fs::write(d.join("m3.csv"), "doc_id,path,outlet,group\na,a.txt,O,G\nbad,bad.txt,O,H\n").unwrap();
+    std::fs::write(d.join("m3.csv"), "doc_id,path,outlet,group\na,a.txt,O,G\nbad,bad.txt,O,H\ngone,gone.txt,O,H\n").unwrap();
     let m3 = d.join("m3.csv");
     let out3 = d.join("out3");
     assert_one_line_error(
         &stance(&["run", "--manifest", m3.to_str().unwrap(), "--out", out3.to_str().unwrap()]),
-        "bad.txt: line 2: not valid UTF-8",
+        "m3.csv: line 4: document",
     );
     let output = stance(&["run", "--manifest", m3.to_str().unwrap(), "--out", out3.to_str().unwrap(), "--skip-bad", "--quiet"]);
     assert_ok(&output);
@@ -1161,8 +1174,18 @@ fn rough_edges_a_first_user_hit() {
     assert!(!text(&output.stderr).contains("labelled"), "--quiet keeps progress lines off stderr");
     let run: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out3.join("run.json")).unwrap()).unwrap();
     assert_eq!(run["skipped_documents"][0]["doc_id"], "bad");
-    assert!(run["skipped_documents"][0]["reason"].as_str().unwrap().contains("not valid UTF-8"));
+    assert!(run["skipped_documents"][0]["reason"].as_str().unwrap().contains("bad.txt: line 2: not valid UTF-8"));
+    assert_eq!(run["skipped_documents"][1]["doc_id"], "gone", "a missing file is a bad document too");
+    assert!(run["skipped_documents"][1]["reason"].as_str().unwrap().contains("gone.txt"));
     assert_eq!(run["documents"].as_array().unwrap().len(), 1);
+
+    // An input column named like an output column keeps its cells under input_NAME.
+    let output = stance(&["classify", "--input", "examples/tags.csv"]);
+    assert_ok(&output);
+    let rows = read_csv_bytes(&output.stdout);
+    assert_eq!(rows.len(), 15);
+    assert!(rows.iter().all(|r| r.contains_key("input_stance") && r.contains_key("stance") && r.contains_key("annotator")));
+    assert_eq!(rows[0]["input_stance"], "favor");
 
     // split reads standard input.
     let output = stance_with_stdin(&["split", "-"], "Skip to content\nJapan rearms. China objects.\n");

@@ -11,7 +11,9 @@ pub fn compose(a: ComposeArgs) -> Result<()> {
     let recipe = Recipe::read(&a.recipe)?;
     let base = a.recipe.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
     let composed = compose_rows(&recipe, base)?;
-    let staging = Staging::new(&a.out)?;
+    let mut known = vec!["train.csv", "dev.csv", "compose.json"];
+    known.extend(composed.heldout.keys().map(String::as_str));
+    let staging = Staging::new(&a.out, &known)?;
     staging.write("train.csv", rows_csv(&composed.train)?)?;
     staging.write("dev.csv", rows_csv(&composed.dev)?)?;
     for (name, (header, records)) in &composed.heldout {

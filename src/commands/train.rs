@@ -52,9 +52,19 @@ pub fn execute(a: TrainArgs) -> Result<()> {
     if report.finished {
         crate::say!("done in {:.0} s of training; model written to {}", report.train_seconds, a.out.display());
         // The checkpoint is only for resuming: a finished run removes it unless asked to keep it.
-        if !a.keep_checkpoint && settings.checkpoint_dir.is_dir() {
-            std::fs::remove_dir_all(&settings.checkpoint_dir)
-                .with_context(|| format!("{}: cannot remove the checkpoint folder", settings.checkpoint_dir.display()))?;
+        // Only the files training wrote go, and the folder only when nothing else is left in it
+        // (`--checkpoint` may name any folder).
+        if !a.keep_checkpoint {
+            let dir = &settings.checkpoint_dir;
+            for name in stance_model::train::CHECKPOINT_FILES {
+                let path = dir.join(name);
+                if path.is_file() {
+                    std::fs::remove_file(&path).with_context(|| format!("{}: cannot remove", path.display()))?;
+                }
+            }
+            if std::fs::read_dir(dir).is_ok_and(|mut entries| entries.next().is_none()) {
+                std::fs::remove_dir(dir).with_context(|| format!("{}: cannot remove the checkpoint folder", dir.display()))?;
+            }
         }
     } else {
         crate::say!(
@@ -161,7 +171,7 @@ pub fn training_settings(
 /// target take `--target`, else the config's target (stance) or the sentence target (sentiment).
 fn data_spec(args: &TrainingArgs) -> Result<DataSpec> {
     let (config, _) = resolve::config(args.config.as_deref())?;
-    Ok(DataSpec {
+    let spec = DataSpec {
         text_col: args.text_col.clone(),
         target_col: args.target_col.clone(),
         label_col: args.label_col.clone(),
@@ -173,6 +183,10 @@ fn data_spec(args: &TrainingArgs) -> Result<DataSpec> {
         })),
         rows: args.rows,
         sentence_target: args.sentence_target.clone(),
+    };
+    Ok(match args.format {
+        Some(format) => format.apply(spec, args.task),
+        None => spec,
     })
 }
 

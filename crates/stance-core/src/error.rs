@@ -38,10 +38,12 @@ pub enum Error {
         source: std::io::Error,
     },
     /// A CSV record the parser could not read.
-    #[error("{}: record {record}: malformed CSV", path.display())]
+    #[error("{}: line {line} (record {record}): malformed CSV", path.display())]
     Csv {
         /// The file.
         path: PathBuf,
+        /// 1-based line where the parser stopped.
+        line: u64,
         /// 1-based record number (header excluded).
         record: u64,
         /// The parser's reason.

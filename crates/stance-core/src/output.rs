@@ -4,8 +4,11 @@
 //! (Linux `renameat2(RENAME_EXCHANGE)`; elsewhere two renames, the old result kept until the
 //! new one is in place), so every reader sees either the old result or the new one.
 //!
-//! A staging folder is named `.<out>.stance-staging-<pid>-<random>`; one left by a killed run
-//! (its process gone) is removed by the next run into the same `--out`, which says so.
+//! A staging folder is named `.<out>.stance-staging-<pid>-<random>` and holds a lock (flock)
+//! while its run lives; one left by a killed run (its lock free) is removed by the next run
+//! into the same `--out`, which says so, and a previous result a killed run had set aside is
+//! put back. A result replaces `--out` whole, so `--out` may hold only the entries a result
+//! of that kind has.
 
 use crate::{Error, IoContext, Result};
 use std::io::Write;
@@ -15,42 +18,40 @@ use std::path::{Path, PathBuf};
 pub struct Staging {
     dir: tempfile::TempDir,
     out: PathBuf,
-    /// Staging folders of killed runs into the same `--out`, removed when this one was made.
+    /// The entries a result of this kind may hold.
+    known: Vec<String>,
+    /// Held (locked) while this run lives, so another run never takes its staging folder for
+    /// an abandoned one.
+    _lock: std::fs::File,
+    /// Folders of killed runs into the same `--out`, removed when this one was made.
     pub removed_leftovers: Vec<PathBuf>,
+    /// A previous result a killed run had set aside and not put back, restored as `--out`.
+    pub restored: Option<PathBuf>,
 }
 
-/// The marker files of the tool's own output folders: a folder holding one of them (or
-/// nothing) may be replaced as a whole.
-const MARKERS: [&str; 2] = ["run.json", "compose.json"];
+/// The lock file inside a staging folder.
+const LOCK: &str = ".stance-lock";
 
 impl Staging {
-    /// Prepares to write `out`. An existing `out` must be a folder this tool wrote (it holds
-    /// `run.json` or `compose.json`) or an empty one, since the commit replaces it whole.
-    pub fn new(out: &Path) -> Result<Self> {
-        if out.exists() {
-            if !out.is_dir() {
-                return Err(Error::file(out, "--out exists and is not a folder"));
-            }
-            let mut entries = std::fs::read_dir(out).at(out, "cannot read folder")?;
-            let ours = MARKERS.iter().any(|m| out.join(m).is_file());
-            if !ours && entries.next().is_some() {
-                return Err(Error::file(
-                    out,
-                    "--out holds files this tool did not write (no run.json); it would be replaced whole: choose a new or empty folder",
-                ));
-            }
-        }
+    /// Prepares to write `out`, whose result holds only entries named in `known`. An existing
+    /// `out` must hold nothing else (it is replaced whole at the commit).
+    pub fn new(out: &Path, known: &[&str]) -> Result<Self> {
+        let known: Vec<String> = known.iter().map(|k| k.to_string()).collect();
         let parent = match out.parent() {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
             _ => PathBuf::from("."),
         };
         std::fs::create_dir_all(&parent).at(&parent, "cannot create folder")?;
         let name = out.file_name().ok_or_else(|| Error::file(out, "--out needs a folder name"))?.to_string_lossy().to_string();
-        let removed_leftovers = remove_leftovers(&parent, &name)?;
+        let (removed_leftovers, restored) = tidy_leftovers(&parent, &name, out)?;
+        check_replaceable(out, &known)?;
         let prefix = format!(".{name}.stance-staging-{}-", std::process::id());
         let dir =
             tempfile::Builder::new().prefix(&prefix).tempdir_in(&parent).at(parent.join(&prefix), "cannot create a staging folder")?;
-        Ok(Self { dir, out: out.to_path_buf(), removed_leftovers })
+        let lock_path = dir.path().join(LOCK);
+        let lock = std::fs::File::create(&lock_path).at(&lock_path, "cannot create a lock file")?;
+        lock_exclusive(&lock).at(&lock_path, "cannot lock the staging folder")?;
+        Ok(Self { dir, out: out.to_path_buf(), known, _lock: lock, removed_leftovers, restored })
     }
 
     /// Where to write the staged files.
@@ -59,10 +60,15 @@ impl Staging {
     }
 
     /// Writes one staged file (`name` may hold a sub-folder, created as needed); an error
-    /// names the file.
+    /// names the file. The staging folder itself is never re-created: if it is gone, the run
+    /// fails rather than commit a partial result.
     pub fn write(&self, name: &str, bytes: impl AsRef<[u8]>) -> Result<()> {
-        let path = self.dir.path().join(name);
-        if let Some(parent) = path.parent() {
+        let root = self.dir.path();
+        if !root.join(LOCK).is_file() {
+            return Err(Error::file(root, "the staging folder is gone (removed by another process?); nothing was committed"));
+        }
+        let path = root.join(name);
+        if let Some(parent) = path.parent().filter(|p| *p != root) {
             std::fs::create_dir_all(parent).at(parent, "cannot create folder")?;
         }
         std::fs::write(&path, bytes).at(&path, "cannot write")
@@ -71,29 +77,90 @@ impl Staging {
     /// Swaps the staged folder in for `out` in one rename; the previous result is removed
     /// only once the new one is in place.
     pub fn commit(self) -> Result<()> {
+        // Checked again: hours may have passed since the run began.
+        check_replaceable(&self.out, &self.known)?;
         let staged = self.dir.keep();
         let out = &self.out;
-        if !out.exists() {
-            return std::fs::rename(&staged, out).at(out, "cannot move the result into place");
-        }
-        match exchange(&staged, out) {
-            // `staged` now holds the previous result.
-            Ok(()) => std::fs::remove_dir_all(&staged).at(&staged, "cannot remove the previous result"),
-            Err(_) => {
-                // No atomic exchange here: move the old result aside, the new one in, and
-                // put the old one back if that fails.
-                let old = staged.with_file_name(
-                    staged.file_name().expect("a staging name").to_string_lossy().replace(".stance-staging-", ".stance-old-"),
-                );
-                std::fs::rename(out, &old).at(out, "cannot move the previous result aside")?;
-                if let Err(e) = std::fs::rename(&staged, out) {
-                    let _ = std::fs::rename(&old, out);
-                    return Err(e).at(out, "cannot move the result into place");
+        let result = if !out.exists() {
+            std::fs::rename(&staged, out).at(out, "cannot move the result into place")
+        } else {
+            match exchange(&staged, out) {
+                // `staged` now holds the previous result.
+                Ok(()) => std::fs::remove_dir_all(&staged).at(&staged, "cannot remove the previous result"),
+                Err(_) => {
+                    // No atomic exchange here: move the old result aside, the new one in, and
+                    // put the old one back if that fails.
+                    let old = staged.with_file_name(
+                        staged.file_name().expect("a staging name").to_string_lossy().replace(".stance-staging-", ".stance-old-"),
+                    );
+                    std::fs::rename(out, &old).at(out, "cannot move the previous result aside")?;
+                    if let Err(e) = std::fs::rename(&staged, out) {
+                        let _ = std::fs::rename(&old, out);
+                        return Err(e).at(out, "cannot move the result into place");
+                    }
+                    std::fs::remove_dir_all(&old).at(&old, "cannot remove the previous result")
                 }
-                std::fs::remove_dir_all(&old).at(&old, "cannot remove the previous result")
             }
+        };
+        result?;
+        let lock = out.join(LOCK);
+        std::fs::remove_file(&lock).at(&lock, "cannot remove the lock file")
+    }
+}
+
+/// An error unless `out` is absent, empty, or holds only entries named in `known`.
+fn check_replaceable(out: &Path, known: &[String]) -> Result<()> {
+    if !out.exists() {
+        return Ok(());
+    }
+    if !out.is_dir() {
+        return Err(Error::file(out, "--out exists and is not a folder"));
+    }
+    for entry in std::fs::read_dir(out).at(out, "cannot read folder")? {
+        let name = entry.at(out, "cannot read folder")?.file_name().to_string_lossy().to_string();
+        if !known.contains(&name) && name != LOCK {
+            return Err(Error::file(
+                out,
+                format!("--out holds '{name}', which this tool did not write; a result replaces the folder whole: move it, or choose another --out"),
+            ));
         }
     }
+    Ok(())
+}
+
+#[cfg(unix)]
+fn flock(file: &std::fs::File, operation: i32) -> std::io::Result<()> {
+    use std::os::unix::io::AsRawFd;
+    // SAFETY: a valid open file descriptor for the duration of the call.
+    if unsafe { libc::flock(file.as_raw_fd(), operation) } == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
+
+#[cfg(unix)]
+fn lock_exclusive(file: &std::fs::File) -> std::io::Result<()> {
+    flock(file, libc::LOCK_EX | libc::LOCK_NB)
+}
+
+#[cfg(not(unix))]
+fn lock_exclusive(_: &std::fs::File) -> std::io::Result<()> {
+    Ok(())
+}
+
+/// Whether a live process holds the lock of the staging folder `dir`.
+fn held_by_a_live_run(dir: &Path) -> bool {
+    let Ok(file) = std::fs::File::open(dir.join(LOCK)) else { return false };
+    #[cfg(unix)]
+    {
+        if flock(&file, libc::LOCK_EX | libc::LOCK_NB).is_err() {
+            return true;
+        }
+        let _ = flock(&file, libc::LOCK_UN);
+    }
+    drop(file);
+    false
 }
 
 /// Atomically exchanges two paths (Linux `renameat2` with `RENAME_EXCHANGE`).
@@ -117,24 +184,33 @@ fn exchange(_: &Path, _: &Path) -> std::io::Result<()> {
     Err(std::io::Error::from(std::io::ErrorKind::Unsupported))
 }
 
-/// Removes the staging (and set-aside) folders that killed runs into `parent/name` left, and
-/// returns them. A folder whose process still runs is left alone.
-fn remove_leftovers(parent: &Path, name: &str) -> Result<Vec<PathBuf>> {
+/// Tidies what killed runs into `parent/name` left: a previous result set aside and not put
+/// back is restored as `out` (when `out` is missing); staging folders no live run holds are
+/// removed. Returns the removed folders and the restored one.
+fn tidy_leftovers(parent: &Path, name: &str, out: &Path) -> Result<(Vec<PathBuf>, Option<PathBuf>)> {
     let mut removed = Vec::new();
-    let Ok(entries) = std::fs::read_dir(parent) else { return Ok(removed) };
-    for entry in entries.flatten() {
-        let file = entry.file_name().to_string_lossy().to_string();
-        let Some(rest) = [".stance-staging-", ".stance-old-"].iter().find_map(|kind| file.strip_prefix(&format!(".{name}{kind}"))) else {
-            continue;
-        };
-        let pid = rest.split('-').next().and_then(|p| p.parse::<u32>().ok());
-        let alive = pid.is_some_and(|pid| pid == std::process::id() || Path::new(&format!("/proc/{pid}")).exists());
-        if !alive && entry.path().is_dir() {
-            std::fs::remove_dir_all(entry.path()).at(entry.path(), "cannot remove an interrupted run's staging folder")?;
-            removed.push(entry.path());
+    let mut restored = None;
+    let Ok(entries) = std::fs::read_dir(parent) else { return Ok((removed, restored)) };
+    let mut found: Vec<(bool, PathBuf)> = entries
+        .flatten()
+        .filter_map(|entry| {
+            let file = entry.file_name().to_string_lossy().to_string();
+            let old = file.starts_with(&format!(".{name}.stance-old-"));
+            (old || file.starts_with(&format!(".{name}.stance-staging-"))).then(|| (old, entry.path()))
+        })
+        .filter(|(_, path)| path.is_dir())
+        .collect();
+    found.sort();
+    for (old, path) in found {
+        if old && !out.exists() {
+            std::fs::rename(&path, out).at(&path, "cannot restore the previous result")?;
+            restored = Some(path);
+        } else if old || !held_by_a_live_run(&path) {
+            std::fs::remove_dir_all(&path).at(&path, "cannot remove an interrupted run's staging folder")?;
+            removed.push(path);
         }
     }
-    Ok(removed)
+    Ok((removed, restored))
 }
 
 /// Writes `bytes` to `path` through a temporary file in the same folder and a rename. The file
@@ -161,11 +237,13 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 mod tests {
     use super::*;
 
+    const KNOWN: &[&str] = &["a.csv", "run.json", "cleaned"];
+
     #[test]
     fn nothing_reaches_out_until_commit_and_commit_replaces() {
         let root = tempfile::tempdir().unwrap();
         let out = root.path().join("reports");
-        let staging = Staging::new(&out).unwrap();
+        let staging = Staging::new(&out, KNOWN).unwrap();
         std::fs::write(staging.path().join("a.csv"), "1").unwrap();
         std::fs::write(staging.path().join("run.json"), "{}").unwrap();
         std::fs::create_dir(staging.path().join("cleaned")).unwrap();
@@ -174,7 +252,7 @@ mod tests {
         staging.commit().unwrap();
         assert_eq!(std::fs::read_to_string(out.join("a.csv")).unwrap(), "1");
 
-        let again = Staging::new(&out).unwrap();
+        let again = Staging::new(&out, KNOWN).unwrap();
         std::fs::write(again.path().join("a.csv"), "2").unwrap();
         std::fs::create_dir(again.path().join("cleaned")).unwrap();
         std::fs::write(again.path().join("cleaned/e.txt"), "y").unwrap();
@@ -184,15 +262,52 @@ mod tests {
         let leftovers: Vec<_> = std::fs::read_dir(root.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
         assert_eq!(leftovers, ["reports"]);
         assert!(!out.join("run.json").exists(), "the whole folder is the new result");
+        assert!(!out.join(LOCK).exists(), "the lock stays behind");
+        // A file a user added to a result folder is never deleted by the next run.
+        std::fs::write(out.join("my-notes.md"), "keep").unwrap();
+        let err = Staging::new(&out, KNOWN).err().unwrap().to_string();
+        assert!(err.contains("--out holds 'my-notes.md'"), "{err}");
+        // ... nor when it appears while a run is under way: the commit checks again.
+        std::fs::remove_file(out.join("my-notes.md")).unwrap();
+        let late = Staging::new(&out, KNOWN).unwrap();
+        std::fs::write(out.join("my-notes.md"), "keep").unwrap();
+        assert!(late.commit().is_err());
+        assert_eq!(std::fs::read_to_string(out.join("my-notes.md")).unwrap(), "keep");
+        std::fs::remove_file(out.join("my-notes.md")).unwrap();
 
         // A folder of someone else's files is never replaced; an empty one may be.
         let foreign = root.path().join("mine");
         std::fs::create_dir(&foreign).unwrap();
         std::fs::write(foreign.join("notes.txt"), "keep").unwrap();
-        let err = Staging::new(&foreign).err().unwrap().to_string();
-        assert!(err.contains("mine: --out holds files this tool did not write"), "{err}");
+        let err = Staging::new(&foreign, KNOWN).err().unwrap().to_string();
+        assert!(err.contains("mine: --out holds 'notes.txt', which this tool did not write"), "{err}");
         std::fs::remove_file(foreign.join("notes.txt")).unwrap();
-        assert!(Staging::new(&foreign).is_ok());
+        assert!(Staging::new(&foreign, KNOWN).is_ok());
+    }
+
+    #[test]
+    fn a_live_runs_staging_folder_is_left_alone_and_a_set_aside_result_is_restored() {
+        let root = tempfile::tempdir().unwrap();
+        let out = root.path().join("reports");
+        let first = Staging::new(&out, KNOWN).unwrap();
+        first.write("a.csv", "1").unwrap();
+        // A second run into the same --out while the first still runs: its folder stays.
+        let second = Staging::new(&out, KNOWN).unwrap();
+        assert!(second.removed_leftovers.is_empty());
+        first.commit().unwrap();
+        assert_eq!(std::fs::read_to_string(out.join("a.csv")).unwrap(), "1");
+        drop(second);
+        // A run killed between "old result aside" and "new result in" (the two-rename path):
+        // the next run puts the old result back rather than deleting it.
+        let aside = root.path().join(".reports.stance-old-0-xyz");
+        std::fs::rename(&out, &aside).unwrap();
+        let next = Staging::new(&out, KNOWN).unwrap();
+        assert_eq!(next.restored.as_deref(), Some(aside.as_path()));
+        assert_eq!(std::fs::read_to_string(out.join("a.csv")).unwrap(), "1");
+        // A staging folder that vanishes under a run fails the run instead of being re-made.
+        std::fs::remove_dir_all(next.path()).unwrap();
+        let err = next.write("a.csv", "2").unwrap_err().to_string();
+        assert!(err.contains("the staging folder is gone"), "{err}");
     }
 
     #[test]
@@ -204,7 +319,7 @@ mod tests {
         std::fs::create_dir(&leftover).unwrap();
         let other = root.path().join(".other.stance-staging-0-abc");
         std::fs::create_dir(&other).unwrap();
-        let staging = Staging::new(&out).unwrap();
+        let staging = Staging::new(&out, KNOWN).unwrap();
         assert_eq!(staging.removed_leftovers, std::slice::from_ref(&leftover));
         assert!(!leftover.exists() && other.exists(), "only this --out's leftovers go");
     }
@@ -230,7 +345,7 @@ mod tests {
         let root = tempfile::tempdir().unwrap();
         let out = root.path().join("reports");
         {
-            let staging = Staging::new(&out).unwrap();
+            let staging = Staging::new(&out, KNOWN).unwrap();
             std::fs::write(staging.path().join("a.csv"), "1").unwrap();
         }
         assert_eq!(std::fs::read_dir(root.path()).unwrap().count(), 0);

@@ -148,6 +148,12 @@ fn check_readers(path: &Path) -> Result<(), String> {
             if !message.starts_with(&name) || message.contains('\n') {
                 return Err(format!("{reader} error does not name the file in one line: {message:?}"));
             }
+            // A problem inside the file names its line; only file-wide problems may not.
+            let rest = &message[name.len()..];
+            let file_wide = ["no rows", "lists no documents", "no examples", "document is empty", "not a", "is a folder", "more than"];
+            if !rest.starts_with(": line ") && !file_wide.iter().any(|w| rest.contains(w)) {
+                return Err(format!("{reader} error names no line: {message:?}"));
+            }
         }
     }
     Ok(())

@@ -110,9 +110,13 @@ impl Encoder {
     /// Loads `model.safetensors`, `config.json` and `vocab.txt` from `dir`.
     pub fn load(dir: &Path, device: Device, max_tokens: usize) -> Result<Self> {
         let BaseFiles { files, config, tokenizer } = BaseFiles::read(dir, device)?;
+        if max_tokens < 8 || max_tokens as i64 > config.max_position_embeddings {
+            crate::invalid!("max_tokens {max_tokens} is outside 8..={} (the base encoder's positions)", config.max_position_embeddings);
+        }
         let mut vs = nn::VarStore::new(device);
         let model = BertModel::<BertEmbeddings>::new(vs.root(), &config);
-        vs.load(&files[0].path).map_err(|e| Error::file(&files[0].path, format!("cannot load weights: {e}")))?;
+        vs.load(&files[0].path)
+            .map_err(|e| Error::file(&files[0].path, format!("cannot load weights: {}", crate::error::first_line(&e.to_string()))))?;
         vs.freeze();
         Ok(Self { model, tokenizer, _vs: vs, device, max_tokens, hidden: config.hidden_size, files })
     }

@@ -233,7 +233,9 @@ impl CrossEncoder {
             })
             .collect();
         let weights = &base_files[0].path;
-        let missing = vs.load_partial(weights).map_err(|e| Error::file(weights, format!("cannot load weights: {e}")))?;
+        let missing = vs
+            .load_partial(weights)
+            .map_err(|e| Error::file(weights, format!("cannot load weights: {}", crate::error::first_line(&e.to_string()))))?;
         if let Some(name) = missing.iter().find(|n| !n.starts_with("head.")) {
             return Err(Error::file(weights, format!("weights file has no tensor '{name}'")));
         }
@@ -248,7 +250,8 @@ impl CrossEncoder {
 
     /// Copies the tensors of a trained model's weights file over the base encoder's.
     fn load_trained(&self, path: &Path) -> Result<()> {
-        let tensors = Tensor::read_safetensors(path).map_err(|e| Error::file(path, format!("cannot read weights: {e}")))?;
+        let tensors = Tensor::read_safetensors(path)
+            .map_err(|e| Error::file(path, format!("cannot read weights: {}", crate::error::first_line(&e.to_string()))))?;
         let variables = self.vs.variables();
         let mut loaded = 0;
         tch::no_grad(|| -> Result<()> {

@@ -58,6 +58,10 @@ pub struct Recipe {
 pub struct Source {
     /// The CSV file, relative to the recipe's folder.
     pub file: PathBuf,
+    /// A named format (`vast`): its text, target and label columns and label map, for the
+    /// fields this source leaves at their defaults.
+    #[serde(default)]
+    pub format: Option<crate::data::examples::Format>,
     /// Text column.
     #[serde(default = "default_text")]
     pub text: String,
@@ -143,7 +147,18 @@ impl Recipe {
         if recipe.train.is_empty() {
             return Err(Error::file(path, "the recipe has no [[train]] source"));
         }
+        let mut heldout_names = std::collections::HashSet::new();
         for source in recipe.train.iter().chain(&recipe.dev) {
+            if source.fold.is_some() {
+                let name = source.heldout.as_str();
+                let plain = !name.is_empty() && !name.starts_with('.') && !name.contains(['/', '\\']);
+                if !plain || ["train.csv", "dev.csv", "compose.json"].contains(&name) || !heldout_names.insert(name) {
+                    return Err(Error::file(
+                        path,
+                        format!("heldout '{name}': needs a plain file name, not train.csv, dev.csv or compose.json, and one per source"),
+                    ));
+                }
+            }
             if source.repeat == 0 {
                 return Err(Error::file(path, format!("{}: repeat must be ≥ 1", source.file.display())));
             }
@@ -174,6 +189,24 @@ fn sha256_hex(path: &Path) -> Result<String> {
 
 /// One source's rows (sampled, not repeated), and its held-out records when it has a fold.
 fn read_source(source: &Source, base: &Path, rng: &mut ChaCha8Rng) -> Result<(Vec<Row>, Option<Records>)> {
+    let resolved;
+    let source = match source.format {
+        Some(crate::data::examples::Format::Vast) => {
+            resolved = Source {
+                text: if source.text == default_text() { "post".into() } else { source.text.clone() },
+                target: if source.target == default_target() { "topic_str".into() } else { source.target.clone() },
+                label: if source.label == default_label() { "label".into() } else { source.label.clone() },
+                label_map: if source.label_map.is_empty() {
+                    crate::data::examples::Format::VAST_LABELS.iter().map(|(r, o)| (r.to_string(), o.to_string())).collect()
+                } else {
+                    source.label_map.clone()
+                },
+                ..source.clone()
+            };
+            &resolved
+        }
+        _ => source,
+    };
     let path = base.join(&source.file);
     let file = CsvFile::open(&path, "source file")?;
     let header: Vec<String> = file.headers().map(String::from).collect();
@@ -340,6 +373,8 @@ set = "dev"
             ("seed = 1\ntrain = []\n", "has no [[train]] source"),
             ("seed = 1\n[[train]]\nfile = \"rows.csv\"\nfold = \"2/2\"\n", "fold '2/2'"),
             ("seed = 1\n[[train]]\nfile = \"rows.csv\"\nbogus = 1\n", "line 4"),
+            ("seed = 1\n[[train]]\nfile = \"rows.csv\"\nfold = \"0/2\"\nheldout = \"../x.csv\"\n", "heldout '../x.csv'"),
+            ("seed = 1\n[[train]]\nfile = \"rows.csv\"\nfold = \"0/2\"\nheldout = \"train.csv\"\n", "heldout 'train.csv'"),
         ];
         for (text, expected) in table {
             write(d, "r.toml", text);

@@ -6,7 +6,7 @@ use crate::data::table::{field, CsvFile};
 use crate::labels::{Task, SENTENCE_TARGET};
 use crate::text::split::collapse_whitespace;
 use crate::{Error, IoContext, Result};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -21,6 +21,52 @@ pub struct Example {
     pub target: String,
     /// Index of the label in the task's labels (`STANCE_LABELS` or `SENTIMENT_LABELS` order).
     pub label: usize,
+}
+
+/// The public datasets and file kinds this tool reads, by name: where each keeps its fields
+/// and how its labels map to ours, in one place (the command line's `--format`, a recipe's
+/// `format`). SNLI is not here: its entailment labels are neither stance nor sentiment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
+pub enum Format {
+    /// VAST (Allaway & McKeown 2020): `post` (dev: `Tweet`), target `topic_str` (dev:
+    /// `Target`), `label` (dev: `Stance`) 0/1/2 = against/favor/none.
+    Vast,
+    /// A gold file or tagging sheet: `sentence`, and the task's own column.
+    Gold,
+    /// NewsMTSC JSON lines (`sentence_normalized`, `targets` with polarity 2/4/6), read by
+    /// their shape whatever the format says; named for clarity.
+    Newsmtsc,
+}
+
+impl Format {
+    /// The raw → stance label map VAST uses.
+    pub const VAST_LABELS: [(&'static str, &'static str); 3] = [("0", "against"), ("1", "favor"), ("2", "none")];
+
+    /// `spec` with this format's columns and label map filled in where `spec` leaves them
+    /// open (an explicit column or map wins).
+    pub fn apply(self, mut spec: DataSpec, task: Task) -> DataSpec {
+        let set = |slot: &mut Option<String>, value: &str| {
+            slot.get_or_insert_with(|| value.to_string());
+        };
+        match self {
+            Format::Vast => {
+                set(&mut spec.text_col, "post,Tweet");
+                set(&mut spec.target_col, "topic_str,Target");
+                set(&mut spec.label_col, "label,Stance");
+                if spec.label_map.is_empty() {
+                    spec.label_map = Self::VAST_LABELS.iter().map(|(r, o)| (r.to_string(), o.to_string())).collect();
+                }
+            }
+            Format::Gold => {
+                set(&mut spec.text_col, "sentence");
+                set(&mut spec.label_col, task.name());
+            }
+            Format::Newsmtsc => {}
+        }
+        spec
+    }
 }
 
 /// Where a data file keeps its fields, and how its labels map to ours.
@@ -246,6 +292,20 @@ pub fn sample_rows(mut rows: Vec<Example>, n: usize, seed: u64) -> Vec<Example> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn formats_fill_what_the_spec_leaves_open() {
+        let vast = Format::Vast.apply(DataSpec::default(), Task::Stance);
+        assert_eq!(
+            (vast.text_col.as_deref(), vast.target_col.as_deref(), vast.label_col.as_deref()),
+            (Some("post,Tweet"), Some("topic_str,Target"), Some("label,Stance"))
+        );
+        assert_eq!(vast.label_map["0"], "against");
+        let mine = Format::Vast.apply(DataSpec { label_col: Some("y".into()), ..Default::default() }, Task::Stance);
+        assert_eq!(mine.label_col.as_deref(), Some("y"), "an explicit column wins");
+        let gold = Format::Gold.apply(DataSpec::default(), Task::Sentiment);
+        assert_eq!((gold.text_col.as_deref(), gold.label_col.as_deref()), (Some("sentence"), Some("sentiment")));
+    }
 
     #[test]
     fn reads_csv_and_jsonl_with_mapped_columns_and_labels() {

@@ -38,8 +38,14 @@ pub struct DocEntry {
     pub url: String,
 }
 
-/// Reads and checks a manifest CSV.
+/// Reads and checks a manifest CSV, every document file included.
 pub fn read_manifest(path: &Path) -> Result<Vec<DocEntry>> {
+    read_manifest_with(path, true)
+}
+
+/// Reads and checks a manifest CSV; with `require_files` false a missing document is left for
+/// the caller to report (`stance run --skip-bad`).
+pub fn read_manifest_with(path: &Path, require_files: bool) -> Result<Vec<DocEntry>> {
     let file = CsvFile::open(path, "manifest")?;
     let mut columns: Vec<Option<usize>> = file.require(&COLUMNS)?.into_iter().map(Some).collect();
     columns.extend(OPTIONAL_COLUMNS.iter().map(|name| file.column(name)));
@@ -60,7 +66,7 @@ pub fn read_manifest(path: &Path) -> Result<Vec<DocEntry>> {
         if !seen.insert(entry.doc_id.clone()) {
             return Err(Error::line(&origin, line, format!("doc_id '{}' appears twice", entry.doc_id)));
         }
-        if !entry.path.is_file() {
+        if require_files && !entry.path.is_file() {
             return Err(Error::line(&origin, line, format!("document '{}' not found", entry.path.display())));
         }
         docs.push(entry);
@@ -83,7 +89,14 @@ pub fn file_stem(doc_id: &str) -> String {
     if plain {
         return doc_id.to_string();
     }
-    let safe: String = doc_id.chars().map(|c| if c.is_alphanumeric() || matches!(c, '-' | '_' | '.') { c } else { '_' }).take(60).collect();
+    // At most 60 bytes (a file name is limited in bytes, not characters), cut at a character.
+    let mut safe = String::new();
+    for c in doc_id.chars().map(|c| if c.is_alphanumeric() || matches!(c, '-' | '_' | '.') { c } else { '_' }) {
+        if safe.len() + c.len_utf8() > 60 {
+            break;
+        }
+        safe.push(c);
+    }
     let digest = Sha256::digest(doc_id.as_bytes());
     format!("{}-{}", safe.trim_start_matches('.'), digest.iter().take(6).map(|b| format!("{b:02x}")).collect::<String>())
 }
@@ -177,6 +190,10 @@ mod tests {
         assert!(a.starts_with("a_b-") && a.len() == "a_b-".len() + 12, "{a}");
         let long = file_stem(&"x".repeat(300));
         assert!(long.len() <= 73, "{}", long.len());
+        let wide = file_stem(&"𝔸".repeat(100)); // four bytes a character
+        assert!(wide.len() <= 73, "{} bytes", wide.len());
+        let wide = file_stem(&"𝔸".repeat(100)); // four bytes a character
+        assert!(wide.len() <= 73, "{} bytes", wide.len());
         assert!(!file_stem("../etc/passwd").contains('/') && !file_stem("..").starts_with('.'));
         let doc = |id: &str| DocEntry {
             doc_id: id.into(),

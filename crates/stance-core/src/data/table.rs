@@ -7,6 +7,9 @@ use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+/// Tables larger than this are refused (read with a limit, so a FIFO or device cannot stall).
+pub const MAX_TABLE_BYTES: u64 = 1 << 30;
+
 /// An open CSV file with a header row.
 pub struct CsvFile {
     path: PathBuf,
@@ -24,12 +27,15 @@ impl CsvFile {
     pub fn open(path: &Path, what: &'static str) -> Result<Self> {
         let origin = path.display().to_string();
         let mut bytes = Vec::new();
-        File::open(path).and_then(|mut f| f.read_to_end(&mut bytes)).at(path, format!("cannot open {what}"))?;
+        File::open(path).and_then(|f| f.take(MAX_TABLE_BYTES + 1).read_to_end(&mut bytes)).at(path, format!("cannot open {what}"))?;
+        if bytes.len() as u64 > MAX_TABLE_BYTES {
+            return Err(Error::file(path, format!("more than {MAX_TABLE_BYTES} bytes: not a {what}")));
+        }
         let newlines = bytes.iter().enumerate().filter(|(_, &b)| b == b'\n').map(|(i, _)| i).collect();
         let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::Headers).from_reader(std::io::Cursor::new(bytes));
         let headers = match reader.headers() {
             Ok(headers) => headers.clone(),
-            Err(source) => return Err(Error::Csv { path: path.to_path_buf(), record: 0, source }),
+            Err(source) => return Err(Error::Csv { path: path.to_path_buf(), line: 1, record: 0, source }),
         };
         Ok(Self { path: path.to_path_buf(), origin, what, reader, headers, newlines })
     }
@@ -84,7 +90,11 @@ impl CsvFile {
                     let line = newlines.partition_point(|&n| n < first) as u64 + 1;
                     Some(Ok((line, record.clone())))
                 }
-                Err(source) => Some(Err(Error::Csv { path: path.clone(), record: index, source })),
+                Err(source) => {
+                    let at = source.position().map_or(start, |p| p.byte() as usize);
+                    let line = newlines.partition_point(|&n| n < at) as u64 + 1;
+                    Some(Err(Error::Csv { path: path.clone(), line, record: index, source }))
+                }
             }
         })
     }

@@ -31,6 +31,9 @@ use tch::{Device, Tensor};
 
 pub use cv::cross_validate;
 
+/// The files a checkpoint folder holds (and all that a finished run removes from it).
+pub const CHECKPOINT_FILES: [&str; 5] = ["state.json", "state.safetensors", "best.safetensors", "state.tmp", "best.tmp"];
+
 /// Where training reports how it goes: the command line draws a progress bar; tests and
 /// cross-validation folds stay quiet.
 pub trait Progress {
