@@ -9,6 +9,7 @@
 //! plot and stacked share bars) are drawn as SVG here, which is simpler than a charting
 //! crate for two plots of a few rows each.
 
+use crate::progress::plural;
 use anyhow::{Context, Result};
 use serde::Serialize;
 use stance_core::output::write_atomic;
@@ -291,11 +292,24 @@ pub fn write(dir: &Path) -> Result<()> {
 }
 
 fn eval_tables(rows: &[Row]) -> Vec<EvalTable> {
-    let get = |task: &str, metric: &str, label: &str| {
+    // eval.csv's value for (task, metric, label, predicted): empty when absent.
+    let value = |task: &str, metric: &str, label: &str, predicted: &str| {
         rows.iter()
-            .find(|r| cell(r, "task") == task && cell(r, "metric") == metric && cell(r, "label") == label)
+            .find(|r| {
+                cell(r, "task") == task && cell(r, "metric") == metric && cell(r, "label") == label && cell(r, "predicted") == predicted
+            })
             .map(|r| cell(r, "value").to_string())
             .unwrap_or_default()
+    };
+    let get = |task: &str, metric: &str, label: &str| value(task, metric, label, "");
+    // "0.465 (95% CI 0.339–0.596)" from a metric and its _low/_high rows.
+    let with_interval = |task: &str, metric: &str| {
+        format!(
+            "{} (95% CI {}–{})",
+            get(task, metric, ""),
+            get(task, &format!("{metric}_low"), ""),
+            get(task, &format!("{metric}_high"), "")
+        )
     };
     ["stance", "sentiment"]
         .iter()
@@ -314,46 +328,19 @@ fn eval_tables(rows: &[Row]) -> Vec<EvalTable> {
                         (l.clone(), get(task, "precision", l), get(task, "recall", l), get(task, "f1", l), ci, get(task, "support", l))
                     })
                     .collect(),
-                macro_f1: format!(
-                    "{} (95% CI {}–{})",
-                    get(task, "macro_f1", ""),
-                    get(task, "macro_f1_low", ""),
-                    get(task, "macro_f1_high", "")
-                ),
+                macro_f1: with_interval(task, "macro_f1"),
                 confusion: labels
                     .iter()
                     .map(|g| {
-                        let cells = labels
-                            .iter()
-                            .map(|p| {
-                                rows.iter()
-                                    .find(|r| {
-                                        cell(r, "task") == task
-                                            && cell(r, "metric") == "confusion"
-                                            && cell(r, "label") == *g
-                                            && cell(r, "predicted") == *p
-                                    })
-                                    .map(|r| cell(r, "value").to_string())
-                                    .unwrap_or_default()
-                            })
-                            .collect();
+                        let cells = labels.iter().map(|p| value(task, "confusion", g, p)).collect();
                         (g.clone(), cells)
                     })
                     .collect(),
-                neutral_called_polar: format!(
-                    "{} (95% CI {}–{})",
-                    get(task, "neutral_called_polar", ""),
-                    get(task, "neutral_called_polar_low", ""),
-                    get(task, "neutral_called_polar_high", "")
-                ),
+                neutral_called_polar: with_interval(task, "neutral_called_polar"),
                 labels,
             }
         })
         .collect()
-}
-
-fn plural(n: usize, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 /// The plain-language summary, from the figures.

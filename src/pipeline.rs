@@ -10,7 +10,7 @@ use serde_json::json;
 use stance_core::aggregate::{aggregate, Calibration, SentenceRow};
 use stance_core::config::Config;
 use stance_core::data::gold::{read_gold, GoldRow};
-use stance_core::data::manifest::{file_stems, read_document, read_manifest_with, DocEntry};
+use stance_core::data::manifest::{file_stems, read_document, read_manifest_with, read_text, DocEntry};
 use stance_core::data::table::{field, CsvFile};
 use stance_core::labels::{Probs, SENTIMENT_LABELS, STANCE_LABELS};
 use stance_core::output::Staging;
@@ -148,28 +148,18 @@ pub struct Prepared {
 
 /// Reads, cleans and splits standard input (plain text, the same size limit as a document).
 pub fn prepare_stdin() -> Result<(Cleaned, Vec<Span>)> {
-    use std::io::Read;
-    let mut bytes = Vec::new();
-    std::io::stdin()
-        .lock()
-        .take(stance_core::data::manifest::MAX_DOCUMENT_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .context("<stdin>: cannot read")?;
-    if bytes.len() as u64 > stance_core::data::manifest::MAX_DOCUMENT_BYTES {
-        bail!("<stdin>: more than the {}-byte limit of a document", stance_core::data::manifest::MAX_DOCUMENT_BYTES);
-    }
-    let raw = String::from_utf8(bytes).map_err(|e| anyhow::anyhow!("<stdin>: not valid UTF-8 (byte {})", e.utf8_error().valid_up_to()))?;
-    let cleaned = LineRules::plain().clean(raw.trim_start_matches('\u{feff}'));
+    let document = read_text(std::io::stdin().lock(), Path::new("<stdin>"))?;
+    let cleaned = LineRules::plain().clean(&document.text);
     let spans = RuleSplitter.split(&cleaned.text);
     Ok((cleaned, spans))
 }
 
-/// Reads, cleans and splits one file.
-pub fn prepare_file(path: &Path) -> Result<(Cleaned, Vec<Span>)> {
-    let raw = read_document(path)?;
-    let cleaned = LineRules::for_path(path).clean(&raw);
+/// Reads, cleans and splits one file; also returns the sha256 of its bytes (read once).
+pub fn prepare_file(path: &Path) -> Result<(Cleaned, Vec<Span>, String)> {
+    let document = read_document(path)?;
+    let cleaned = LineRules::for_path(path).clean(&document.text);
     let spans = RuleSplitter.split(&cleaned.text);
-    Ok((cleaned, spans))
+    Ok((cleaned, spans, document.sha256))
 }
 
 /// Settings of `stance run`, resolved from the command line.
@@ -216,8 +206,7 @@ pub fn run(settings: &RunSettings) -> Result<RunSummary> {
     let mut docs = Vec::with_capacity(entries.len());
     let mut skipped = Vec::new();
     for (entry, stem) in entries.into_iter().zip(stems) {
-        let prepared = prepare_file(&entry.path).and_then(|(cleaned, spans)| Ok((cleaned, spans, sha256_file(&entry.path)?)));
-        let (cleaned, spans, sha256) = match prepared {
+        let (cleaned, spans, sha256) = match prepare_file(&entry.path) {
             Ok(prepared) => prepared,
             // With --skip-bad a bad document is recorded and left out; by default it stops the run.
             Err(e) if settings.skip_bad => {

@@ -76,6 +76,16 @@ pub fn annotator(given: Option<&str>) -> String {
     given.map(str::to_string).or_else(|| std::env::var("USER").ok()).unwrap_or_else(|| "unknown".into())
 }
 
+/// Warns on stderr when the zero-shot labeller will label toward another target than its
+/// descriptions were written for.
+pub fn warn_about_descriptions(args: &ModelArgs, config: &Config, target: &str) {
+    if args.labeler == crate::pipeline::LabelerKind::ZeroShot {
+        if let Some(warning) = config.descriptions_warning(target) {
+            eprintln!("warning: {warning}");
+        }
+    }
+}
+
 /// The config (with its origin) and the model settings that the labelling options resolve to.
 pub fn labelling(args: &ModelArgs) -> Result<(Config, String, ModelSettings)> {
     let (mut config, origin) = config(args.config.as_deref())?;

@@ -9,13 +9,7 @@ use std::io::Write;
 /// Runs `stance classify`.
 pub fn execute(a: ClassifyArgs) -> Result<()> {
     let (config, _, model) = resolve::labelling(&a.model)?;
-    if a.model.labeler == crate::pipeline::LabelerKind::ZeroShot {
-        let mut toward = config.clone();
-        toward.target.name = a.target.clone().unwrap_or(toward.target.name);
-        if let Some(warning) = toward.descriptions_warning() {
-            eprintln!("warning: {warning}");
-        }
-    }
+    resolve::warn_about_descriptions(&a.model, &config, a.target.as_deref().unwrap_or(&config.target.name));
     let input = match &a.input {
         Some(path) => pipeline::read_classify_csv(path)?,
         None => pipeline::read_lines(std::io::stdin().lock())?,

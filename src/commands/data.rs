@@ -21,7 +21,7 @@ pub fn compose(a: ComposeArgs) -> Result<()> {
     }
     let record = json!({
         "recipe": a.recipe,
-        "recipe_sha256": stance_model::encoder::sha256_file(&a.recipe)?,
+        "recipe_sha256": stance_core::digest::sha256_file(&a.recipe)?,
         "resolved": recipe,
         "sources": composed.sources.iter().map(|(file, sha, rows)| json!({"file": file, "sha256": sha, "rows_taken": rows})).collect::<Vec<_>>(),
         "rows": {

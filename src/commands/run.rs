@@ -12,11 +12,7 @@ pub fn execute(a: RunArgs) -> Result<()> {
     if let Some(target) = &a.target {
         config.target.name = target.clone();
     }
-    if a.model.labeler == crate::pipeline::LabelerKind::ZeroShot {
-        if let Some(warning) = config.descriptions_warning() {
-            eprintln!("warning: {warning}");
-        }
-    }
+    resolve::warn_about_descriptions(&a.model, &config, &config.target.name);
     let settings = RunSettings {
         manifest: a.manifest,
         out: a.out,

@@ -8,7 +8,7 @@ use std::io::Write;
 
 /// Runs `stance split`.
 pub fn execute(a: SplitArgs) -> Result<()> {
-    let (cleaned, _) = if a.file.as_os_str() == "-" { pipeline::prepare_stdin()? } else { pipeline::prepare_file(&a.file)? };
+    let cleaned = if a.file.as_os_str() == "-" { pipeline::prepare_stdin()?.0 } else { pipeline::prepare_file(&a.file)?.0 };
     let mut out = std::io::stdout().lock();
     if a.cleaned {
         writeln!(out, "{}", cleaned.text)?;

@@ -62,14 +62,13 @@ pub struct TargetConfig {
 }
 
 impl Config {
-    /// A warning when the zero-shot descriptions were written for another target than the
-    /// one labelled against.
-    pub fn descriptions_warning(&self) -> Option<String> {
+    /// A warning when the zero-shot descriptions were written for another target than
+    /// `target`, the one labelled against.
+    pub fn descriptions_warning(&self, target: &str) -> Option<String> {
         let written_for = self.target.descriptions_for.as_deref()?;
-        (written_for != self.target.name).then(|| {
+        (written_for != target).then(|| {
             format!(
-                "the zero-shot label descriptions were written for '{written_for}', not '{}': check that they fit it, or give --config with descriptions for it",
-                self.target.name
+                "the zero-shot label descriptions were written for '{written_for}', not '{target}': check that they fit it, or give --config with descriptions for it"
             )
         })
     }

@@ -16,6 +16,7 @@ pub mod aggregate;
 pub mod annotate;
 pub mod config;
 pub mod data;
+pub mod digest;
 mod error;
 pub mod eval;
 pub mod labels;

@@ -6,7 +6,7 @@ use crate::{Error, Result};
 use rust_bert::bert::{BertConfig, BertEmbeddings, BertModel};
 use rust_tokenizers::tokenizer::{BertTokenizer, Tokenizer, TruncationStrategy};
 use serde::Serialize;
-use sha2::{Digest, Sha256};
+
 use stance_core::IoContext;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
@@ -24,13 +24,7 @@ pub struct FileDigest {
     pub sha256: String,
 }
 
-/// The sha256 of the file at `path`, lowercase hex.
-pub fn sha256_file(path: &Path) -> Result<String> {
-    let mut file = std::fs::File::open(path).at(path, "cannot open")?;
-    let mut hasher = Sha256::new();
-    std::io::copy(&mut file, &mut hasher).at(path, "cannot read")?;
-    Ok(format!("{:x}", hasher.finalize()))
-}
+pub use stance_core::digest::sha256_file;
 
 /// A base encoder folder, checked and read: the three files with their sha256, the BERT
 /// config and the tokenizer. Both the sentence encoder and the trained cross-encoder start here.

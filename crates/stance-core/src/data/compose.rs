@@ -28,8 +28,9 @@
 //! set = "dev"
 //! ```
 
+use crate::data::examples::DataSpec;
 use crate::data::table::{field, CsvFile};
-use crate::labels::STANCE_LABELS;
+use crate::labels::{Task, STANCE_LABELS};
 use crate::{Error, IoContext, Result};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
@@ -182,40 +183,40 @@ pub fn fold_of(doc_id: &str, n: u64) -> u64 {
     u64::from_be_bytes(digest[..8].try_into().expect("8 bytes")) % n
 }
 
-fn sha256_hex(path: &Path) -> Result<String> {
-    let bytes = std::fs::read(path).at(path, "cannot read")?;
-    Ok(format!("{:x}", Sha256::digest(&bytes)))
-}
-
 /// One source's rows (sampled, not repeated), and its held-out records when it has a fold.
 fn read_source(source: &Source, base: &Path, rng: &mut ChaCha8Rng) -> Result<(Vec<Row>, Option<Records>)> {
-    let resolved;
-    let source = match source.format {
-        Some(crate::data::examples::Format::Vast) => {
-            resolved = Source {
-                text: if source.text == default_text() { "post".into() } else { source.text.clone() },
-                target: if source.target == default_target() { "topic_str".into() } else { source.target.clone() },
-                label: if source.label == default_label() { "label".into() } else { source.label.clone() },
-                label_map: if source.label_map.is_empty() {
-                    crate::data::examples::Format::VAST_LABELS.iter().map(|(r, o)| (r.to_string(), o.to_string())).collect()
-                } else {
-                    source.label_map.clone()
-                },
-                ..source.clone()
-            };
-            &resolved
-        }
-        _ => source,
+    // A named format fills the columns and label map this source leaves at their defaults;
+    // a column may name candidates ("post,Tweet"), the first present one is read.
+    let open = |value: &str, default: String| (value != default).then(|| value.to_string());
+    let given = DataSpec {
+        text_col: open(&source.text, default_text()),
+        target_col: open(&source.target, default_target()),
+        label_col: open(&source.label, default_label()),
+        label_map: source.label_map.clone(),
+        ..Default::default()
+    };
+    let spec = match source.format {
+        Some(format) => format.apply(given, Task::Stance),
+        None => given,
     };
     let path = base.join(&source.file);
     let file = CsvFile::open(&path, "source file")?;
     let header: Vec<String> = file.headers().map(String::from).collect();
-    let text_col = file.require(&[&source.text])?[0];
-    let label_col = file.require(&[&source.label])?[0];
+    let column = |names: Option<String>, default: String| -> Result<usize> {
+        let names = names.unwrap_or(default);
+        let mut candidates = names.split(',').map(str::trim);
+        match candidates.clone().find_map(|name| file.column(name)) {
+            Some(index) => Ok(index),
+            None => Ok(file.require(&[candidates.next().unwrap_or_default()])?[0]),
+        }
+    };
+    let text_col = column(spec.text_col, default_text())?;
+    let label_col = column(spec.label_col, default_label())?;
     let target_col = match source.target_value {
         Some(_) => None,
-        None => Some(file.require(&[&source.target])?[0]),
+        None => Some(column(spec.target_col, default_target())?),
     };
+    let label_map = spec.label_map;
     let set_col = source.set.as_ref().map(|_| file.require(&["set"]).map(|c| c[0])).transpose()?;
     let fold = source.fold.as_deref().and_then(parse_fold);
     let doc_col = fold.map(|_| file.require(&["doc_id"]).map(|c| c[0])).transpose()?;
@@ -243,7 +244,7 @@ fn read_source(source: &Source, base: &Path, rng: &mut ChaCha8Rng) -> Result<(Ve
             continue;
         }
         let raw = field(&record, label_col);
-        let label = source.label_map.get(raw).map(String::as_str).unwrap_or(raw).to_lowercase();
+        let label = label_map.get(raw).map(String::as_str).unwrap_or(raw).to_lowercase();
         if !STANCE_LABELS.contains(&label.as_str()) {
             return Err(Error::line(&path, line, format!("unknown label '{raw}' (expected {}, or map it)", STANCE_LABELS.join(", "))));
         }
@@ -270,7 +271,7 @@ pub fn compose(recipe: &Recipe, base: &Path) -> Result<Composed> {
         for source in sources {
             let (rows, heldout) = read_source(source, base, &mut rng)?;
             let path = base.join(&source.file);
-            composed.sources.push((source.file.clone(), sha256_hex(&path)?, rows.len()));
+            composed.sources.push((source.file.clone(), crate::digest::sha256_file(&path)?, rows.len()));
             let out = if is_train { &mut composed.train } else { &mut composed.dev };
             for _ in 0..source.repeat {
                 out.extend(rows.iter().cloned());

@@ -121,36 +121,50 @@ pub fn file_stems(docs: &[DocEntry], manifest: &Path) -> Result<Vec<String>> {
 
 /// Reads a document as UTF-8 text (a leading byte-order mark is dropped). Refuses files that
 /// are not UTF-8, hold no text, or exceed [`MAX_DOCUMENT_BYTES`].
-pub fn read_document(path: &Path) -> Result<String> {
-    use std::io::Read;
+pub fn read_document(path: &Path) -> Result<Document> {
     let metadata = std::fs::metadata(path).at(path, "cannot read document")?;
     if metadata.is_dir() {
         return Err(Error::file(path, "is a folder, not a document"));
     }
-    let too_big = |size: String| Error::file(path, format!("document is {size} bytes, over the {MAX_DOCUMENT_BYTES}-byte limit"));
     if metadata.len() > MAX_DOCUMENT_BYTES {
-        return Err(too_big(metadata.len().to_string()));
+        return Err(Error::file(path, format!("document is {} bytes, over the {MAX_DOCUMENT_BYTES}-byte limit", metadata.len())));
     }
-    // The limit holds while reading too: a FIFO or a device has no size to check first.
-    let file = std::fs::File::open(path).at(path, "cannot read document")?;
+    read_text(std::fs::File::open(path).at(path, "cannot read document")?, path)
+}
+
+/// A document as read: its text, and the sha256 of the bytes it came from.
+#[derive(Debug, Clone)]
+pub struct Document {
+    /// The text, without a leading byte-order mark.
+    pub text: String,
+    /// The sha256 of the bytes read, lowercase hex (run.json records it).
+    pub sha256: String,
+}
+
+/// Reads a document from `reader` (a file, standard input) as [`read_document`] does;
+/// `origin` names it in errors. The size limit holds while reading: a FIFO or a device has no
+/// size to check first.
+pub fn read_text(reader: impl std::io::Read, origin: &Path) -> Result<Document> {
+    use std::io::Read;
     let mut bytes = Vec::new();
-    file.take(MAX_DOCUMENT_BYTES + 1).read_to_end(&mut bytes).at(path, "cannot read document")?;
+    reader.take(MAX_DOCUMENT_BYTES + 1).read_to_end(&mut bytes).at(origin, "cannot read document")?;
     if bytes.len() as u64 > MAX_DOCUMENT_BYTES {
-        return Err(too_big(format!("more than {MAX_DOCUMENT_BYTES}")));
+        return Err(Error::file(origin, format!("document is more than {MAX_DOCUMENT_BYTES} bytes, over the limit")));
     }
+    let sha256 = crate::digest::sha256_hex(&bytes);
     let text = match String::from_utf8(bytes) {
         Ok(text) => text,
         Err(e) => {
             let at = e.utf8_error().valid_up_to();
             let line = e.as_bytes()[..at].iter().filter(|&&b| b == b'\n').count() + 1;
-            return Err(Error::line(path, line as u64, format!("not valid UTF-8 (byte {at})")));
+            return Err(Error::line(origin, line as u64, format!("not valid UTF-8 (byte {at})")));
         }
     };
     let text = text.strip_prefix('\u{feff}').map(str::to_string).unwrap_or(text);
     if text.trim().is_empty() {
-        return Err(Error::file(path, "document is empty".to_string()));
+        return Err(Error::file(origin, "document is empty".to_string()));
     }
-    Ok(text)
+    Ok(Document { text, sha256 })
 }
 
 #[cfg(test)]
@@ -251,7 +265,9 @@ mod tests {
         let err = format!("{:#}", read_document(&huge).unwrap_err());
         assert!(err.contains("huge.txt") && err.contains("over the"), "{err}");
         let p = write(dir.path(), "bom.txt", "\u{feff}Hello.".as_bytes());
-        assert_eq!(read_document(&p).unwrap(), "Hello.");
+        let document = read_document(&p).unwrap();
+        assert_eq!(document.text, "Hello.");
+        assert_eq!(document.sha256, crate::digest::sha256_hex("\u{feff}Hello.".as_bytes()), "the hash is of the bytes read");
     }
 
     #[cfg(unix)]
