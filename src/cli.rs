@@ -46,6 +46,13 @@ pub enum Command {
     /// sentence spans point into).
     #[command(after_help = "Example:\n  stance run --manifest seeds/manifest.csv --out out/seeds")]
     Run(RunArgs),
+    /// Combine the folders of a sharded run (`stance run --shard K/N`) into the reports one run
+    /// over the whole corpus writes, after checking that they used the same models and settings
+    /// and hold every document once.
+    #[command(
+        after_help = "Example:\n  for k in 0 1 2 3; do stance run --manifest m.csv --shard $k/4 --out parts/$k; done\n  stance merge --out out/all parts/0 parts/1 parts/2 parts/3"
+    )]
+    Merge(MergeArgs),
     /// Print a document's cleaned sentences, one per line.
     #[command(after_help = "Examples:\n  stance split seeds/calder-2025-alliance-shift.txt\n  stance split --cleaned notes.md")]
     Split(SplitArgs),
@@ -257,8 +264,24 @@ pub struct ModelArgs {
 #[derive(Debug, clap::Args)]
 pub struct RunArgs {
     /// Manifest CSV with columns doc_id,path,outlet,group,title,date,url (paths relative to it).
-    #[arg(long, value_name = "FILE")]
-    pub manifest: PathBuf,
+    #[arg(long, value_name = "FILE", required_unless_present = "corpus", conflicts_with = "corpus")]
+    pub manifest: Option<PathBuf>,
+    /// A JSONL corpus instead of a manifest: one JSON object per line, with fields id, text,
+    /// outlet, group and optionally title, date, url (other names mapped with --field).
+    #[arg(long, value_name = "FILE.jsonl")]
+    pub corpus: Option<PathBuf>,
+    /// Which JSONL field holds a document property, as PROPERTY=FIELD (repeatable), e.g.
+    /// --field id=ID --field text=content_original --field outlet=source --field group=bias_text.
+    #[arg(long, value_name = "PROPERTY=FIELD", requires = "corpus")]
+    pub field: Vec<String>,
+    /// Label only shard K of N (0-based): the documents whose doc_id hashes to K. The folder
+    /// also keeps each document's labels (parts/, shard.json) for `stance merge`.
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<stance_core::data::corpus::Shard>,
+    /// Continue a killed run into the same --out: documents it had finished (with the same
+    /// models, settings and document text) are not labelled again; the result is the same.
+    #[arg(long)]
+    pub resume: bool,
     /// Output folder; its reports are replaced only when the whole run has succeeded.
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
@@ -285,6 +308,16 @@ pub struct RunArgs {
     pub skip_bad: bool,
     #[command(flatten)]
     pub model: ModelArgs,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct MergeArgs {
+    /// Output folder, written as `stance run` writes one.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// The shard folders, one per shard.
+    #[arg(required = true, value_name = "PART_DIR")]
+    pub parts: Vec<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]

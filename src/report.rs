@@ -91,20 +91,25 @@ pub fn sentences_csv(rows: &[SentenceRow], safe: bool) -> Result<Vec<u8>> {
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(sentence_columns())?;
     for r in rows {
-        let mut record = vec![
-            // Keys stay exact: reports, eval and the report page match documents by them.
-            r.doc_id.to_string(),
-            r.outlet.to_string(),
-            r.group.to_string(),
-            r.sentence_id.to_string(),
-            r.start.to_string(),
-            r.end.to_string(),
-            text_cell(r.text, safe),
-        ];
-        record.extend(label_cells(&r.probs));
-        w.write_record(&record)?;
+        w.write_record(sentence_record(r, safe))?;
     }
     Ok(w.into_inner()?)
+}
+
+/// One line of `sentences.csv`.
+pub fn sentence_record(r: &SentenceRow, safe: bool) -> Vec<String> {
+    let mut record = vec![
+        // Keys stay exact: reports, eval and the report page match documents by them.
+        r.doc_id.to_string(),
+        r.outlet.to_string(),
+        r.group.to_string(),
+        r.sentence_id.to_string(),
+        r.start.to_string(),
+        r.end.to_string(),
+        text_cell(r.text, safe),
+    ];
+    record.extend(label_cells(&r.probs));
+    record
 }
 
 /// `profiles.csv`: one line per profile with its label counts and shares and its indices with

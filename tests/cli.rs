@@ -2,6 +2,7 @@
 //! (installed by scripts/setup.sh, which README's test command runs first). One test binary
 //! for everything, since each links libtorch.
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
@@ -1220,4 +1221,166 @@ fn a_closed_pipe_ends_output_quietly() {
     drop(child.stdout.take()); // the reader goes away at once, like `| head -0`
     let output = child.wait_with_output().unwrap();
     assert!(!text(&output.stderr).contains("panicked"), "{}", text(&output.stderr));
+}
+
+/// The CSVs and cleaned texts of a run folder, by name.
+fn result_files(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    let mut files = std::collections::BTreeMap::new();
+    for name in ["sentences.csv", "profiles.csv", "comparison.csv"] {
+        files.insert(name.to_string(), std::fs::read(dir.join(name)).unwrap());
+    }
+    for entry in std::fs::read_dir(dir.join("cleaned")).unwrap() {
+        let entry = entry.unwrap();
+        files.insert(format!("cleaned/{}", entry.file_name().to_string_lossy()), std::fs::read(entry.path()).unwrap());
+    }
+    files
+}
+
+#[test]
+fn shards_merge_into_the_single_run_byte_for_byte() {
+    let (_, single, _) = seed_runs();
+    let dir = tempfile::tempdir().unwrap();
+    let part = |k: usize| dir.path().join(format!("part-{k}"));
+    for k in 0..4 {
+        let output = stance(&["run", "--manifest", "seeds/manifest.csv", "--shard", &format!("{k}/4"), "--out", part(k).to_str().unwrap()]);
+        assert_ok(&output);
+    }
+    // Seed ids hash to shards 0, 0, 2, 2, 3: shard 1 is empty, and still a shard to merge.
+    let shard_docs =
+        |k: usize| -> usize { read_csv(&part(k).join("sentences.csv")).iter().map(|r| r["doc_id"].clone()).collect::<HashSet<_>>().len() };
+    assert_eq!((0..4).map(shard_docs).collect::<Vec<_>>(), [2, 0, 2, 1]);
+    let merged = dir.path().join("merged");
+    let parts: Vec<String> = (0..4).map(|k| part(k).display().to_string()).collect();
+    let mut args = vec!["merge", "--out", merged.to_str().unwrap()];
+    args.extend(parts.iter().map(String::as_str));
+    assert_ok(&stance(&args));
+    assert_eq!(result_files(&merged), result_files(single), "merge(shards) differs from the single run");
+    let run: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(merged.join("run.json")).unwrap()).unwrap();
+    let one: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(single.join("run.json")).unwrap()).unwrap();
+    for key in ["documents", "counts", "config", "labeler_model"] {
+        assert_eq!(run[key], one[key], "run.json: {key}");
+    }
+    assert_eq!(run["merged_from"].as_array().unwrap().len(), 4);
+
+    // A missing shard, a shard given twice, a shard of another setting: one-line errors, no output.
+    let bad_out = dir.path().join("bad");
+    let merge = |dirs: &[&str]| {
+        let mut args = vec!["merge", "--out", bad_out.to_str().unwrap()];
+        args.extend(dirs);
+        stance(&args)
+    };
+    assert_one_line_error(&merge(&[&parts[0], &parts[1], &parts[3]]), "2 of the corpus's 5 documents are in no part ('calder-2025-alliance-shift', 'zhou-defense-policy-allies'); the parts hold shards 0, 1, 3 of 4");
+    assert_one_line_error(&merge(&[&parts[0], &parts[0]]), "both are shard 0 of 4");
+    let other = dir.path().join("other-target");
+    assert_ok(&stance(&[
+        "run",
+        "--manifest",
+        "seeds/manifest.csv",
+        "--shard",
+        "2/4",
+        "--target",
+        "nuclear power",
+        "--out",
+        other.to_str().unwrap(),
+    ]));
+    assert_one_line_error(
+        &merge(&[&parts[0], &parts[1], other.to_str().unwrap(), &parts[3]]),
+        "other models or settings (fingerprint) than",
+    );
+    assert_one_line_error(&merge(&[single.to_str().unwrap()]), "a folder written by `stance run --shard K/N`");
+    assert!(!bad_out.exists());
+}
+
+#[test]
+fn a_killed_run_resumes_where_it_stopped_and_ends_identical() {
+    let (_, single, _) = seed_runs();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    // Kill the run once some documents, not all, have their parts.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_stance"))
+        .args(["run", "--manifest", "seeds/manifest.csv", "--out", out.to_str().unwrap()])
+        .current_dir(root())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let parts_done = || -> usize {
+        std::fs::read_dir(dir.path())
+            .unwrap()
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().starts_with(".out.stance-staging-"))
+            .filter_map(|e| std::fs::read_dir(e.path().join("parts")).ok())
+            .flat_map(|d| d.flatten())
+            .filter(|p| p.file_name() != "fingerprint.json" && !p.file_name().to_string_lossy().starts_with('.'))
+            .count()
+    };
+    let started = std::time::Instant::now();
+    while parts_done() < 2 && started.elapsed().as_secs() < 120 {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let _ = child.kill(); // SIGKILL
+    let _ = child.wait();
+    let done = parts_done();
+    assert!((2..5).contains(&done), "killed after {done} of 5 documents");
+    assert!(!out.exists(), "nothing reaches --out before the run ends");
+
+    let output = stance(&["run", "--manifest", "seeds/manifest.csv", "--out", out.to_str().unwrap(), "--resume"]);
+    assert_ok(&output);
+    let said = text(&output.stderr);
+    assert!(said.contains("resuming the interrupted run"), "{said}");
+    assert!(said.contains(&format!("{done} documents were taken from the interrupted run")), "{said}");
+    assert_eq!(result_files(&out), result_files(single), "a resumed run differs from an uninterrupted one");
+    let run: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("run.json")).unwrap()).unwrap();
+    assert_eq!(run["resumed_documents"], done);
+    assert!(!out.join("parts").exists(), "parts stay out of a single run's result");
+
+    // Without --resume a killed run's folder is removed and named; with other settings it is
+    // not reused.
+    let leftover = dir.path().join(".out.stance-staging-0-x");
+    std::fs::create_dir_all(leftover.join("parts")).unwrap();
+    let output = stance(&["run", "--manifest", "seeds/manifest.csv", "--out", out.to_str().unwrap()]);
+    assert_ok(&output);
+    assert!(text(&output.stderr).contains("the staging folder of an interrupted run (--resume would have continued it)"));
+    assert!(!leftover.exists());
+    std::fs::create_dir_all(leftover.join("parts")).unwrap();
+    std::fs::write(leftover.join("parts/fingerprint.json"), r#"{"sha256": "other"}"#).unwrap();
+    let output = stance(&["run", "--manifest", "seeds/manifest.csv", "--out", out.to_str().unwrap(), "--resume"]);
+    assert_ok(&output);
+    assert!(text(&output.stderr).contains("used other models or settings"), "{}", text(&output.stderr));
+    assert_eq!(result_files(&out), result_files(single));
+}
+
+#[test]
+fn a_jsonl_corpus_runs_like_a_manifest_and_its_errors_name_the_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let corpus = dir.path().join("c.jsonl");
+    let record =
+        |id: &str, text: &str, group: &str| serde_json::json!({"ID": id, "body": text, "src": "Outlet", "rating": group}).to_string();
+    std::fs::write(
+        &corpus,
+        [
+            record("a", "Japan should build up its defences. The weather was mild.", "left"),
+            record("b", "Japan's rearmament is a grave danger to the region.", "right"),
+        ]
+        .join("\n"),
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    let fields = ["--field", "id=ID", "--field", "text=body", "--field", "outlet=src", "--field", "group=rating"];
+    let mut args = vec!["run", "--corpus", corpus.to_str().unwrap(), "--out", out.to_str().unwrap()];
+    args.extend(fields);
+    assert_ok(&stance(&args));
+    let rows = read_csv(&out.join("sentences.csv"));
+    assert_eq!(
+        rows.iter().map(|r| (r["doc_id"].as_str(), r["group"].as_str())).collect::<Vec<_>>(),
+        [("a", "left"), ("a", "left"), ("b", "right")]
+    );
+    let run: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("run.json")).unwrap()).unwrap();
+    assert_eq!((run["documents"][1]["line"].as_u64(), run["corpus"]["format"].as_str()), (Some(2), Some("jsonl")));
+
+    std::fs::write(&corpus, record("a", "Text.", "left") + "\n{\"ID\": \"b\", \"body\": true, \"src\": \"O\", \"rating\": \"left\"}\n")
+        .unwrap();
+    assert_one_line_error(&stance(&args), "c.jsonl: line 2: field 'body' is not a string");
+    let output = stance(&["run", "--corpus", corpus.to_str().unwrap(), "--out", out.to_str().unwrap(), "--field", "colour=x"]);
+    assert_one_line_error(&output, "--field 'colour': not a document property");
 }

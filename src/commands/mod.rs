@@ -5,6 +5,7 @@ pub mod agree;
 pub mod classify;
 pub mod data;
 pub mod eval;
+pub mod merge;
 pub mod report;
 pub mod run;
 pub mod sample;
@@ -20,6 +21,7 @@ pub fn execute(args: crate::cli::Args) -> anyhow::Result<()> {
     }
     match args.command {
         Command::Run(a) => run::execute(a),
+        Command::Merge(a) => merge::execute(a),
         Command::Split(a) => split::execute(a),
         Command::Classify(a) => classify::execute(a),
         Command::Train(a) => train::execute(a),

@@ -13,6 +13,7 @@ use crate::stats::{bootstrap_difference, bootstrap_mean, js_distance, Bootstrap,
 use ndarray::Array1;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+use std::collections::{HashMap, HashSet};
 
 /// One labelled sentence of a document: a row of `sentences.csv`, and what aggregation reads.
 #[derive(Debug, Clone)]
@@ -333,13 +334,8 @@ fn profile(
 }
 
 fn first_seen<'a>(keys: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
-    let mut out: Vec<&str> = Vec::new();
-    for k in keys {
-        if !out.contains(&k) {
-            out.push(k);
-        }
-    }
-    out
+    let mut seen = HashSet::new();
+    keys.filter(|k| seen.insert(*k)).collect()
 }
 
 /// Profiles per document, outlet and group (in that order; each in manifest order), and the
@@ -357,10 +353,14 @@ pub fn aggregate<'a>(
     let levels: [(&'static str, fn(&(&'a str, &'a str, &'a str)) -> &'a str, fn(&SentenceRow<'a>) -> &'a str); 3] =
         [("document", |d| d.0, |s| s.doc_id), ("outlet", |d| d.1, |s| s.outlet), ("group", |d| d.2, |s| s.group)];
     for (level, doc_key, sentence_key) in levels {
+        // Grouped in one pass each: a corpus of many documents must not cost documents × sentences.
+        let mut n_documents: HashMap<&str, usize> = HashMap::new();
+        documents.iter().for_each(|d| *n_documents.entry(doc_key(d)).or_default() += 1);
+        let mut members: HashMap<&str, Vec<&SentenceRow>> = HashMap::new();
+        sentences.iter().for_each(|s| members.entry(sentence_key(s)).or_default().push(s));
         for key in first_seen(documents.iter().map(doc_key)) {
-            let n_documents = documents.iter().filter(|d| doc_key(d) == key).count();
-            let members: Vec<&SentenceRow> = sentences.iter().filter(|s| sentence_key(s) == key).collect();
-            profiles.push(profile(level, key, n_documents, &members, settings, calibration));
+            let rows = members.get(key).map_or(&[][..], Vec::as_slice);
+            profiles.push(profile(level, key, n_documents[key], rows, settings, calibration));
         }
     }
     let groups: Vec<&Profile> = profiles.iter().filter(|p| p.level == "group").collect();

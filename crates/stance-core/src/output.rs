@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 
 /// A staging folder for the complete contents of an output folder.
 pub struct Staging {
-    dir: tempfile::TempDir,
+    dir: OwnedDir,
     out: PathBuf,
     /// The entries a result of this kind may hold.
     known: Vec<String>,
@@ -27,6 +27,22 @@ pub struct Staging {
     pub removed_leftovers: Vec<PathBuf>,
     /// A previous result a killed run had set aside and not put back, restored as `--out`.
     pub restored: Option<PathBuf>,
+    /// The staging folder of a killed run taken over by [`Staging::resume`].
+    pub resumed: Option<PathBuf>,
+}
+
+/// A folder removed when dropped, unless kept.
+struct OwnedDir {
+    path: PathBuf,
+    keep: bool,
+}
+
+impl Drop for OwnedDir {
+    fn drop(&mut self) {
+        if !self.keep {
+            let _ = std::fs::remove_dir_all(&self.path);
+        }
+    }
 }
 
 /// The lock file inside a staging folder.
@@ -36,6 +52,17 @@ impl Staging {
     /// Prepares to write `out`, whose result holds only entries named in `known`. An existing
     /// `out` must hold nothing else (it is replaced whole at the commit).
     pub fn new(out: &Path, known: &[&str]) -> Result<Self> {
+        Self::open(out, known, false)
+    }
+
+    /// As [`Staging::new`], but the staging folder of a killed run into the same `out` (the
+    /// newest, if several) is taken over with what it holds, for the caller to check and reuse
+    /// (`stance run --resume`); [`Staging::resumed`] names it. Without one, a new folder.
+    pub fn resume(out: &Path, known: &[&str]) -> Result<Self> {
+        Self::open(out, known, true)
+    }
+
+    fn open(out: &Path, known: &[&str], adopt: bool) -> Result<Self> {
         let known: Vec<String> = known.iter().map(|k| k.to_string()).collect();
         let parent = match out.parent() {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
@@ -43,27 +70,38 @@ impl Staging {
         };
         std::fs::create_dir_all(&parent).at(&parent, "cannot create folder")?;
         let name = out.file_name().ok_or_else(|| Error::file(out, "--out needs a folder name"))?.to_string_lossy().to_string();
-        let (removed_leftovers, restored) = tidy_leftovers(&parent, &name, out)?;
+        let Leftovers { removed: removed_leftovers, restored, adopted } = tidy_leftovers(&parent, &name, out, adopt)?;
         check_replaceable(out, &known)?;
-        let prefix = format!(".{name}.stance-staging-{}-", std::process::id());
-        let dir =
-            tempfile::Builder::new().prefix(&prefix).tempdir_in(&parent).at(parent.join(&prefix), "cannot create a staging folder")?;
-        let lock_path = dir.path().join(LOCK);
+        let (path, resumed) = match adopted {
+            Some(path) => (path.clone(), Some(path)),
+            None => {
+                let prefix = format!(".{name}.stance-staging-{}-", std::process::id());
+                let dir = tempfile::Builder::new()
+                    .prefix(&prefix)
+                    .tempdir_in(&parent)
+                    .at(parent.join(&prefix), "cannot create a staging folder")?;
+                (dir.keep(), None)
+            }
+        };
+        let mut dir = OwnedDir { path, keep: resumed.is_some() };
+        let lock_path = dir.path.join(LOCK);
         let lock = std::fs::File::create(&lock_path).at(&lock_path, "cannot create a lock file")?;
-        lock_exclusive(&lock).at(&lock_path, "cannot lock the staging folder")?;
-        Ok(Self { dir, out: out.to_path_buf(), known, _lock: lock, removed_leftovers, restored })
+        lock_exclusive(&lock).at(&lock_path, "cannot lock the staging folder (another run is using it)")?;
+        // From here on this run owns the folder: a failure removes it, as it would a new one.
+        dir.keep = false;
+        Ok(Self { dir, out: out.to_path_buf(), known, _lock: lock, removed_leftovers, restored, resumed })
     }
 
     /// Where to write the staged files.
     pub fn path(&self) -> &Path {
-        self.dir.path()
+        &self.dir.path
     }
 
     /// Writes one staged file (`name` may hold a sub-folder, created as needed); an error
     /// names the file. The staging folder itself is never re-created: if it is gone, the run
     /// fails rather than commit a partial result.
     pub fn write(&self, name: &str, bytes: impl AsRef<[u8]>) -> Result<()> {
-        let root = self.dir.path();
+        let root = self.dir.path.as_path();
         if !root.join(LOCK).is_file() {
             return Err(Error::file(root, "the staging folder is gone (removed by another process?); nothing was committed"));
         }
@@ -79,8 +117,10 @@ impl Staging {
     pub fn commit(self) -> Result<()> {
         // Checked again: hours may have passed since the run began.
         check_replaceable(&self.out, &self.known)?;
-        let staged = self.dir.keep();
-        let out = &self.out;
+        let mut this = self;
+        this.dir.keep = true;
+        let staged = this.dir.path.clone();
+        let out = &this.out;
         let result = if !out.exists() {
             std::fs::rename(&staged, out).at(out, "cannot move the result into place")
         } else {
@@ -184,13 +224,19 @@ fn exchange(_: &Path, _: &Path) -> std::io::Result<()> {
     Err(std::io::Error::from(std::io::ErrorKind::Unsupported))
 }
 
+/// What [`tidy_leftovers`] did.
+struct Leftovers {
+    removed: Vec<PathBuf>,
+    restored: Option<PathBuf>,
+    adopted: Option<PathBuf>,
+}
+
 /// Tidies what killed runs into `parent/name` left: a previous result set aside and not put
 /// back is restored as `out` (when `out` is missing); staging folders no live run holds are
-/// removed. Returns the removed folders and the restored one.
-fn tidy_leftovers(parent: &Path, name: &str, out: &Path) -> Result<(Vec<PathBuf>, Option<PathBuf>)> {
-    let mut removed = Vec::new();
-    let mut restored = None;
-    let Ok(entries) = std::fs::read_dir(parent) else { return Ok((removed, restored)) };
+/// removed, except (with `adopt`) the newest, which is returned for the caller to take over.
+fn tidy_leftovers(parent: &Path, name: &str, out: &Path, adopt: bool) -> Result<Leftovers> {
+    let mut done = Leftovers { removed: Vec::new(), restored: None, adopted: None };
+    let Ok(entries) = std::fs::read_dir(parent) else { return Ok(done) };
     let mut found: Vec<(bool, PathBuf)> = entries
         .flatten()
         .filter_map(|entry| {
@@ -201,16 +247,27 @@ fn tidy_leftovers(parent: &Path, name: &str, out: &Path) -> Result<(Vec<PathBuf>
         .filter(|(_, path)| path.is_dir())
         .collect();
     found.sort();
+    if adopt {
+        let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+        done.adopted = found
+            .iter()
+            .filter(|(old, path)| !old && !held_by_a_live_run(path))
+            .max_by_key(|(_, path)| (modified(path), path.clone()))
+            .map(|(_, path)| path.clone());
+    }
     for (old, path) in found {
+        if done.adopted.as_ref() == Some(&path) {
+            continue;
+        }
         if old && !out.exists() {
             std::fs::rename(&path, out).at(&path, "cannot restore the previous result")?;
-            restored = Some(path);
+            done.restored = Some(path);
         } else if old || !held_by_a_live_run(&path) {
             std::fs::remove_dir_all(&path).at(&path, "cannot remove an interrupted run's staging folder")?;
-            removed.push(path);
+            done.removed.push(path);
         }
     }
-    Ok((removed, restored))
+    Ok(done)
 }
 
 /// Writes `bytes` to `path` through a temporary file in the same folder and a rename. The file
@@ -322,6 +379,38 @@ mod tests {
         let staging = Staging::new(&out, KNOWN).unwrap();
         assert_eq!(staging.removed_leftovers, std::slice::from_ref(&leftover));
         assert!(!leftover.exists() && other.exists(), "only this --out's leftovers go");
+    }
+
+    #[test]
+    fn resume_takes_over_the_newest_killed_staging_folder_and_new_removes_it() {
+        let root = tempfile::tempdir().unwrap();
+        let out = root.path().join("reports");
+        let older = root.path().join(".reports.stance-staging-0-aaa");
+        let newer = root.path().join(".reports.stance-staging-0-bbb");
+        for (dir, part) in [(&older, "old"), (&newer, "new")] {
+            std::fs::create_dir_all(dir.join("parts")).unwrap();
+            std::fs::write(dir.join("parts/d.json"), part).unwrap();
+        }
+        let past = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+        std::fs::File::options().write(true).open(older.join("parts/d.json")).unwrap().set_modified(past).unwrap();
+        let set_dir_time = |d: &Path| {
+            let f = std::fs::File::open(d).unwrap();
+            f.set_modified(past).unwrap();
+        };
+        set_dir_time(&older);
+        let resumed = Staging::resume(&out, KNOWN).unwrap();
+        assert_eq!(resumed.resumed.as_deref(), Some(newer.as_path()));
+        assert_eq!(resumed.removed_leftovers, std::slice::from_ref(&older));
+        assert_eq!(std::fs::read_to_string(resumed.path().join("parts/d.json")).unwrap(), "new");
+        // While it lives, nobody else takes it over or removes it.
+        assert!(Staging::resume(&out, KNOWN).unwrap().resumed.is_none());
+        assert!(newer.exists());
+        drop(resumed); // a run that fails (not one that is killed) leaves nothing behind
+        assert!(!newer.exists());
+        // Without --resume a killed run's folder is removed, and said so.
+        std::fs::create_dir_all(&older).unwrap();
+        let fresh = Staging::new(&out, KNOWN).unwrap();
+        assert!(fresh.resumed.is_none() && fresh.removed_leftovers == [older.clone()] && !older.exists());
     }
 
     #[cfg(unix)]

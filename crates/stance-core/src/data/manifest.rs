@@ -36,6 +36,10 @@ pub struct DocEntry {
     pub date: String,
     /// Its URL; may be empty.
     pub url: String,
+    /// Where its text is inside a JSONL corpus (`path` is then the JSONL file); None for a
+    /// manifest's text file.
+    #[serde(skip)]
+    pub record: Option<crate::data::corpus::JsonlRecord>,
 }
 
 /// Reads and checks a manifest CSV, every document file included.
@@ -56,8 +60,16 @@ pub fn read_manifest_with(path: &Path, require_files: bool) -> Result<Vec<DocEnt
     for row in file.rows() {
         let (line, record) = row?;
         let get = |k: usize| columns[k].map_or("", |c| field(&record, c)).to_string();
-        let entry =
-            DocEntry { doc_id: get(0), path: base.join(get(1)), outlet: get(2), group: get(3), title: get(4), date: get(5), url: get(6) };
+        let entry = DocEntry {
+            doc_id: get(0),
+            path: base.join(get(1)),
+            outlet: get(2),
+            group: get(3),
+            title: get(4),
+            date: get(5),
+            url: get(6),
+            record: None,
+        };
         for (k, name) in COLUMNS.iter().enumerate().take(4) {
             if get(k).is_empty() {
                 return Err(Error::line(&origin, line, format!("empty '{name}'")));
@@ -217,6 +229,7 @@ mod tests {
             title: String::new(),
             date: String::new(),
             url: String::new(),
+            record: None,
         };
         let err = file_stems(&[doc("Gt"), doc("gt")], Path::new("m.csv")).unwrap_err().to_string();
         assert!(err.starts_with("m.csv: doc_ids 'Gt' and 'gt' would share the file cleaned/gt.txt"), "{err}");

@@ -2,6 +2,7 @@
 //! the corpus manifest, gold and prediction files, and training rows.
 
 pub mod compose;
+pub mod corpus;
 pub mod examples;
 pub mod gold;
 pub mod leakage;

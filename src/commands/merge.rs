@@ -1,0 +1,20 @@
+//! `stance merge`: the reports of a sharded run.
+
+use crate::cli::MergeArgs;
+use crate::pipeline::{self, MergeSettings};
+use crate::progress::plural;
+use anyhow::Result;
+
+/// Runs `stance merge`.
+pub fn execute(a: MergeArgs) -> Result<()> {
+    let settings = MergeSettings { out: a.out, parts: a.parts };
+    let (documents, sentences) = pipeline::merge(&settings)?;
+    crate::say!(
+        "merged {} ({}) from {}; reports in {}",
+        plural(documents, "document", "documents"),
+        plural(sentences, "sentence", "sentences"),
+        plural(settings.parts.len(), "shard folder", "shard folders"),
+        settings.out.display()
+    );
+    Ok(())
+}
