@@ -86,8 +86,27 @@ pub fn warn_about_descriptions(args: &ModelArgs, config: &Config, target: &str) 
     }
 }
 
+/// Sets libtorch's intra-op threads from `STANCE_THREADS`, else from Slurm's
+/// `SLURM_CPUS_PER_TASK` (a task should use the cores it was given, not every core of the
+/// node); otherwise libtorch's default (the machine's cores). run.json records the count.
+pub fn threads() -> Result<()> {
+    for var in ["STANCE_THREADS", "SLURM_CPUS_PER_TASK"] {
+        if let Ok(value) = std::env::var(var) {
+            match value.trim().parse::<i32>() {
+                Ok(n) if n > 0 => {
+                    tch::set_num_threads(n);
+                    return Ok(());
+                }
+                _ => anyhow::bail!("{var}={value}: expected a whole number of threads"),
+            }
+        }
+    }
+    Ok(())
+}
+
 /// The config (with its origin) and the model settings that the labelling options resolve to.
 pub fn labelling(args: &ModelArgs) -> Result<(Config, String, ModelSettings)> {
+    threads()?;
     let (mut config, origin) = config(args.config.as_deref())?;
     if let Some(names) = &args.entity {
         config.set_entity(names)?;
