@@ -64,16 +64,27 @@ for _ in $(seq 60); do
 done
 sinfo -h -o %t | grep -qx idle || { echo "error: the Slurm node did not come up (/var/log/slurm/)" >&2; exit 1; }
 
-# The corpus: the first DOCS AllSides articles.
+# The corpus: the first DOCS AllSides articles (the seed corpus where the datasets are absent).
 rm -rf "$work"
-mkdir -p "$work"
-python3 scripts/allsides_corpus.py "$work/corpus" >/dev/null
-head -n $((docs + 1)) "$work/corpus/manifest.csv" >"$work/corpus/subset.csv"
+mkdir -p "$work/corpus"
+if [ -f ../shared/datasets/allsides-japan/articles.jsonl ]; then
+  python3 scripts/allsides_corpus.py "$work/corpus" >/dev/null
+  head -n $((docs + 1)) "$work/corpus/manifest.csv" >"$work/corpus/subset.csv"
+else
+  echo "../shared/datasets/allsides-japan is absent: the seed corpus instead"
+  cp seeds/*.txt "$work/corpus/"
+  cp seeds/manifest.csv "$work/corpus/subset.csv"
+  docs=$(($(wc -l <seeds/manifest.csv) - 1))
+fi
 
-# One thread per task, so one task and N tasks compare as 1 core and N cores.
+# One thread per task, so one task and N tasks compare as 1 core and N cores. The models and
+# configuration are named by absolute paths: the jobs run in another folder.
 export STANCE_THREADS=1 STANCE=$S
+models=(--config "$repo/stance.toml" --model-dir "$(readlink -f models/base/files)"
+  --model "$(readlink -f "${STANCE_MODEL:-models/stance-minilm-v5}")"
+  --sentiment-model "$(readlink -f "${STANCE_SENTIMENT_MODEL:-models/sentiment-minilm-newsmtsc}")")
 start=$(date +%s%N)
-$S --quiet run --manifest "$work/corpus/subset.csv" --out "$work/single"
+$S --quiet run --manifest "$work/corpus/subset.csv" --out "$work/single" "${models[@]}"
 single_ms=$((($(date +%s%N) - start) / 1000000))
 
 wait_for() { # job id
@@ -92,7 +103,7 @@ report=""
 for tasks in 1 2; do
   cd "$work"
   start=$(date +%s%N)
-  ids=$(SBATCH_ARGS="--cpus-per-task=1 --chdir=$work" "$repo/deploy/slurm/submit.sh" "$work/corpus/subset.csv" "$tasks" "$work/merged-$tasks" --config "$repo/stance.toml" --model-dir "$repo/models/base/files" --model "$repo/models/stance-minilm-v4" --sentiment-model "$repo/models/sentiment-minilm-newsmtsc")
+  ids=$(SBATCH_ARGS="--cpus-per-task=1 --chdir=$work" "$repo/deploy/slurm/submit.sh" "$work/corpus/subset.csv" "$tasks" "$work/merged-$tasks" "${models[@]}")
   merge_id=${ids##* }
   wait_for "$merge_id"
   wall_ms=$((($(date +%s%N) - start) / 1000000))

@@ -302,7 +302,7 @@ fn eval_tables(rows: &[Row]) -> Vec<EvalTable> {
             .unwrap_or_default()
     };
     let get = |task: &str, metric: &str, label: &str| value(task, metric, label, "");
-    // "0.465 (95% CI 0.339–0.596)" from a metric and its _low/_high rows.
+    // "0.473 (95% CI 0.374–0.580)" from a metric and its _low/_high rows.
     let with_interval = |task: &str, metric: &str| {
         format!(
             "{} (95% CI {}–{})",

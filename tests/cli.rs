@@ -142,7 +142,7 @@ fn run_writes_every_report_for_all_five_seeds() {
     assert!(run["sentences_per_second"].as_f64().unwrap() > 0.0);
     assert_eq!(run["versions"]["libtorch"].as_str().unwrap().split('+').next(), Some("2.4.0"));
     let sums = std::fs::read_to_string(root().join("models/base/SHA256SUMS")).unwrap()
-        + &std::fs::read_to_string(root().join("models/stance-minilm-v4/SHA256SUMS")).unwrap()
+        + &std::fs::read_to_string(root().join("models/stance-minilm-v5/SHA256SUMS")).unwrap()
         + &std::fs::read_to_string(root().join("models/sentiment-minilm-newsmtsc/SHA256SUMS")).unwrap();
     assert_eq!(run["labeler"], "trained", "the trained model is the default labeler, named as on the command line");
     assert_eq!(run["labeler_model"], "cross-encoder");
@@ -757,7 +757,9 @@ fn seed_group_indices_point_the_way_the_gold_does() {
             (p["stance_index"].parse().unwrap(), p["stance_index_low"].parse().unwrap(), p["stance_index_high"].parse().unwrap());
         let g = gold(&p["key"]);
         let right_way = value.signum() == g.signum() || (low <= g && g <= high);
-        assert_eq!(right_way, p["key"] == "Western analysis", "{}: raw {value:.3} ({low:.3} to {high:.3}) vs the gold's {g:.3}", p["key"]);
+        // With v5, Global Times and Western analysis point the gold's way; the six-sentence
+        // academic abstract does not (models/stance-minilm-v5/README.md).
+        assert_eq!(right_way, p["key"] != "academic", "{}: raw {value:.3} ({low:.3} to {high:.3}) vs the gold's {g:.3}", p["key"]);
         assert!(p["adjusted_stance_index"].is_empty(), "no calibration, no adjustment: {p:?}");
     }
     // Adjusted, calibrated on the seed gold.
@@ -766,10 +768,17 @@ fn seed_group_indices_point_the_way_the_gold_does() {
     assert_ok(&stance(&args));
     let mut checked = 0;
     for p in read_csv(&calibrated.join("profiles.csv")).iter().filter(|p| p["level"] == "group") {
-        let value: f64 = p["adjusted_stance_index"].parse().unwrap();
+        let (value, low, high): (f64, f64, f64) = (
+            p["adjusted_stance_index"].parse().unwrap(),
+            p["adjusted_stance_index_low"].parse().unwrap(),
+            p["adjusted_stance_index_high"].parse().unwrap(),
+        );
         let shares: f64 = ["favor", "against", "none"].iter().map(|l| p[&format!("adjusted_share_{l}")].parse::<f64>().unwrap()).sum();
         assert!((shares - 1.0).abs() < 1e-3, "{p:?}");
-        assert_eq!(value.signum(), gold(&p["key"]).signum(), "{}: adjusted {value:.3} vs the gold's {:.3}", p["key"], gold(&p["key"]));
+        let g = gold(&p["key"]);
+        // The test of direction: the gold's sign, or an interval that holds the gold.
+        let right_way = (value != 0.0 && value.signum() == g.signum()) || (low <= g && g <= high);
+        assert!(right_way, "{}: adjusted {value:.3} ({low:.3} to {high:.3}) vs the gold's {g:.3}", p["key"]);
         checked += 1;
     }
     assert_eq!(checked, 3);
@@ -1103,7 +1112,7 @@ fn report_rebuilds_a_run_folder_and_eval_adds_the_gold() {
     assert!(!rebuilt.contains("id=\"evaluation\""));
     assert_ok(&stance(&["eval", "--gold", "eval/gold/seeds.csv", "--pred", copy.join("sentences.csv").to_str().unwrap()]));
     let evaluated = std::fs::read_to_string(copy.join("report.html")).unwrap();
-    assert!(evaluated.contains("id=\"evaluation\"") && evaluated.contains("hand-tagged gold, stance macro-F1 is 0.4652"));
+    assert!(evaluated.contains("id=\"evaluation\"") && evaluated.contains("hand-tagged gold, stance macro-F1 is 0.4729"));
     assert_one_line_error(&stance(&["report", dir.path().to_str().unwrap()]), "not a run folder (no run.json)");
 }
 
