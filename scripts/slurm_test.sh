@@ -12,7 +12,7 @@ docs=${1:-40}
 work=${SLURM_TEST_DIR:-/tmp/stance-slurm-test}
 S=$repo/target/release/stance
 [ "$(id -u)" = 0 ] || { echo "error: needs root (installs packages, starts daemons)" >&2; exit 2; }
-[ -x "$S" ] || cargo build --release
+cargo build --release --locked -q
 if ! command -v slurmctld >/dev/null || ! command -v munged >/dev/null; then
   apt-get install -y -q slurm-wlm munge >/dev/null || { apt-get update -q && apt-get install -y -q slurm-wlm munge >/dev/null; }
 fi
@@ -32,6 +32,11 @@ host=$(hostname -s)
 cpus=$(nproc)
 mem=$(awk '/MemTotal/ {print int($2 / 1024 * 0.8)}' /proc/meminfo)
 mkdir -p /etc/slurm /var/spool/slurmctld /var/spool/slurmd /var/log/slurm
+# Never take over a real installation: only a configuration this script wrote is replaced.
+if [ -s /etc/slurm/slurm.conf ] && ! grep -qx 'ClusterName=stance-test' /etc/slurm/slurm.conf; then
+  echo "error: /etc/slurm/slurm.conf belongs to another cluster; run this test on a machine without Slurm" >&2
+  exit 2
+fi
 cat >/etc/slurm/slurm.conf <<CONF
 ClusterName=stance-test
 SlurmctldHost=$host
@@ -87,15 +92,20 @@ start=$(date +%s%N)
 $S --quiet run --manifest "$work/corpus/subset.csv" --out "$work/single" "${models[@]}"
 single_ms=$((($(date +%s%N) - start) / 1000000))
 
-wait_for() { # job id
-  while true; do
+wait_for() { # job id; gives up after 30 minutes
+  for _ in $(seq 1800); do
     state=$(scontrol show job "$1" -o | sed -n 's/.*JobState=\([A-Z_]*\).*/\1/p')
     case $state in
       COMPLETED) return 0 ;;
-      FAILED | CANCELLED | TIMEOUT | NODE_FAIL | OUT_OF_MEMORY) echo "error: job $1 $state (see $work/*.out)" >&2; return 1 ;;
+      FAILED | CANCELLED | TIMEOUT | NODE_FAIL | OUT_OF_MEMORY | BOOT_FAIL | DEADLINE | PREEMPTED)
+        echo "error: job $1 $state (see $work/*.out)" >&2
+        return 1
+        ;;
     esac
     sleep 1
   done
+  echo "error: job $1 still $state after 30 minutes" >&2
+  return 1
 }
 
 status=0

@@ -1320,7 +1320,7 @@ fn a_killed_run_resumes_where_it_stopped_and_ends_identical() {
             .filter(|e| e.file_name().to_string_lossy().starts_with(".out.stance-staging-"))
             .filter_map(|e| std::fs::read_dir(e.path().join("parts")).ok())
             .flat_map(|d| d.flatten())
-            .filter(|p| p.file_name() != "fingerprint.json" && !p.file_name().to_string_lossy().starts_with('.'))
+            .filter(|p| !p.file_name().to_string_lossy().starts_with('.'))
             .count()
     };
     let started = std::time::Instant::now();
@@ -1352,7 +1352,7 @@ fn a_killed_run_resumes_where_it_stopped_and_ends_identical() {
     assert!(text(&output.stderr).contains("the staging folder of an interrupted run (--resume would have continued it)"));
     assert!(!leftover.exists());
     std::fs::create_dir_all(leftover.join("parts")).unwrap();
-    std::fs::write(leftover.join("parts/fingerprint.json"), r#"{"sha256": "other"}"#).unwrap();
+    std::fs::write(leftover.join("parts/.fingerprint.json"), r#"{"sha256": "other"}"#).unwrap();
     let output = stance(&["run", "--manifest", "seeds/manifest.csv", "--out", out.to_str().unwrap(), "--resume"]);
     assert_ok(&output);
     assert!(text(&output.stderr).contains("used other models or settings"), "{}", text(&output.stderr));

@@ -8,11 +8,16 @@
 # (partition, account, time).
 set -euo pipefail
 dir=$(cd "$(dirname "$0")" && pwd)
-corpus=$1 count=$2 out=$3
+corpus=$1 count=$2 out=${3%/}
 shift 3
 parts="$out.parts"
 mkdir -p "$parts"
 export STANCE=${STANCE:-stance}
-array=$(sbatch --parsable ${SBATCH_ARGS:-} --export=ALL --array=0-$((count - 1)) "$dir/stance-array.sbatch" "$corpus" "$parts" "$@")
-merge=$(sbatch --parsable ${SBATCH_ARGS:-} --export=ALL --dependency=afterok:"$array" "$dir/stance-merge.sbatch" "$parts" "$count" "$out")
+array=$(sbatch --parsable ${SBATCH_ARGS:-} --export=ALL --array=0-$((count - 1)) "$dir/stance-array.sbatch" "$corpus" "$count" "$parts" "$@")
+array=${array%%;*} # "id;cluster" on multi-cluster sites
+# If a shard fails, the merge is cancelled rather than left pending forever; re-submit the
+# failed task (it resumes) and then the merge by hand.
+merge=$(sbatch --parsable ${SBATCH_ARGS:-} --export=ALL --dependency=afterok:"$array" --kill-on-invalid-dep=yes \
+  "$dir/stance-merge.sbatch" "$parts" "$count" "$out")
+merge=${merge%%;*}
 echo "array job $array ($count shards), merge job $merge"

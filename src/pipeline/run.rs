@@ -224,8 +224,8 @@ pub fn run(settings: &RunSettings) -> Result<RunSummary> {
     if docs.is_empty() {
         match settings.shard {
             // A small corpus over many array tasks: an empty shard is still a shard to merge.
-            Some(shard) if skipped.is_empty() => {
-                eprintln!("warning: shard {shard} holds none of the {corpus_documents} documents of {origin}")
+            Some(shard) => {
+                eprintln!("warning: shard {shard} labels none of the {corpus_documents} documents of {origin} ({} skipped)", skipped.len())
             }
             _ => bail!("{origin}: every document was skipped (see the warnings above)"),
         }
@@ -249,7 +249,7 @@ pub fn run(settings: &RunSettings) -> Result<RunSummary> {
     let fingerprint_sha = fingerprint["sha256"].as_str().expect("a digest").to_string();
     let parts_dir = staging.path().join("parts");
     if let Some(dir) = &staging.resumed {
-        let before = std::fs::read_to_string(parts_dir.join("fingerprint.json")).ok().and_then(|t| serde_json::from_str::<Value>(&t).ok());
+        let before = std::fs::read_to_string(parts_dir.join(FINGERPRINT)).ok().and_then(|t| serde_json::from_str::<Value>(&t).ok());
         if before.as_ref().and_then(|b| b["sha256"].as_str()) == Some(fingerprint_sha.as_str()) {
             crate::say!("resuming the interrupted run in {}", dir.display());
         } else {
@@ -265,7 +265,7 @@ pub fn run(settings: &RunSettings) -> Result<RunSummary> {
             }
         }
     }
-    staging.write("parts/fingerprint.json", serde_json::to_string_pretty(&fingerprint)? + "\n")?;
+    staging.write(&format!("parts/{FINGERPRINT}"), serde_json::to_string_pretty(&fingerprint)? + "\n")?;
 
     let target = settings.config.target.name.as_str();
     let entity = EntityMatcher::new(&settings.config.entity.aliases)?;
@@ -278,8 +278,9 @@ pub fn run(settings: &RunSettings) -> Result<RunSummary> {
         if staging.resumed.is_some() {
             if let Ok(part) = read_part(&part_path) {
                 let cleaned = staging.path().join(format!("cleaned/{}.txt", doc.stem));
-                if part.doc_id == doc.entry.doc_id && part.sha256 == doc.sha256 && part.fingerprint == fingerprint_sha && cleaned.is_file()
-                {
+                // The cleaned file is written before its part; a crash can still leave it short.
+                let whole = std::fs::metadata(&cleaned).is_ok_and(|m| m.is_file() && m.len() == part.cleaned_bytes as u64);
+                if part.doc_id == doc.entry.doc_id && part.sha256 == doc.sha256 && part.fingerprint == fingerprint_sha && whole {
                     reused += 1;
                     bar.inc(part.sentences.len() as u64);
                     continue;
@@ -411,6 +412,9 @@ pub fn run(settings: &RunSettings) -> Result<RunSummary> {
     })
 }
 
+/// The fingerprint's file in `parts/`: a dot name, which no document's file stem can be.
+const FINGERPRINT: &str = ".fingerprint.json";
+
 /// A document in a corpus or a JSONL record, for messages.
 fn document_origin(entry: &DocEntry) -> String {
     match entry.record {
@@ -428,7 +432,8 @@ fn remove_strays(root: &Path, stems: &HashSet<&str>) -> Result<()> {
             let path = entry.path();
             let stem = path.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
             let ours = path.extension().is_some_and(|e| e == ext) && stems.contains(stem.as_str());
-            if !(ours || sub == "parts" && stem == "fingerprint") {
+            let fingerprint = sub == "parts" && path.file_name().is_some_and(|n| n == FINGERPRINT);
+            if !(ours || fingerprint) {
                 std::fs::remove_file(&path).with_context(|| format!("{}: cannot remove", path.display()))?;
             }
         }
@@ -494,6 +499,7 @@ fn finish(
                 probs: s.probs(),
             };
             w.write_record(report::sentence_record(&row, csv_safe))?;
+            // Built anew: `row` borrows this document's text, which is dropped after the loop.
             rows.push(SentenceRow {
                 doc_id: &d.entry.doc_id,
                 outlet: &d.entry.outlet,
@@ -651,12 +657,15 @@ pub fn merge(settings: &MergeSettings) -> Result<(usize, usize)> {
                 );
             }
         }
-        let index = shard.record["shard"]["index"].as_u64().context("shard.json: no shard index")?;
+        let index = shard.record["shard"]["index"]
+            .as_u64()
+            .with_context(|| format!("{}: no shard index", shard.dir.join("shard.json").display()))?;
         if let Some(other) = seen_shards.insert(index, &shard.dir) {
             bail!("{} and {}: both are shard {index} of {}", other.display(), shard.dir.display(), first.record["shard"]["count"]);
         }
     }
-    let corpus: Corpus = serde_json::from_value(first.record["identity"]["corpus"].clone()).context("shard.json: corpus")?;
+    let corpus: Corpus = serde_json::from_value(first.record["identity"]["corpus"].clone())
+        .with_context(|| format!("{}: no corpus", first.dir.join("shard.json").display()))?;
     let digest = sha256_file(corpus.path()).with_context(|| {
         format!(
             "{}: the shards' corpus is needed, at the path they recorded (run merge from the folder the shards ran in)",
@@ -673,8 +682,9 @@ pub fn merge(settings: &MergeSettings) -> Result<(usize, usize)> {
     let mut skipped = Vec::new();
     for shard in &shards {
         for d in shard.record["documents"].as_array().into_iter().flatten() {
-            let id = d["doc_id"].as_str().context("shard.json: document without an id")?;
-            let stem = d["stem"].as_str().context("shard.json: document without a stem")?;
+            let record = || shard.dir.join("shard.json").display().to_string();
+            let id = d["doc_id"].as_str().with_context(|| format!("{}: a document without an id", record()))?;
+            let stem = d["stem"].as_str().with_context(|| format!("{}: a document without a stem", record()))?;
             if let Some((other, _)) = found.insert(id, (&shard.dir, stem)) {
                 bail!("document '{id}' is in two parts: {} and {}", other.display(), shard.dir.display());
             }
@@ -714,13 +724,21 @@ pub fn merge(settings: &MergeSettings) -> Result<(usize, usize)> {
         if part_stem != stem {
             bail!("{}: document '{}' is filed as '{part_stem}', expected '{stem}'", dir.display(), entry.doc_id);
         }
+        let part = dir.join(format!("parts/{stem}.json"));
+        // A JSONL corpus's sha256 covers its texts; a manifest's does not cover the files it lists.
+        if entry.record.is_none() {
+            let labelled = read_part(&part)?.sha256;
+            if sha256_file(&entry.path)? != labelled {
+                bail!("{}: changed since {} labelled it: label that shard again", entry.path.display(), dir.display());
+            }
+        }
         let cleaned = dir.join(format!("cleaned/{stem}.txt"));
         let text = std::fs::read(&cleaned).with_context(|| format!("{}: cannot read", cleaned.display()))?;
         staging.write(&format!("cleaned/{stem}.txt"), text)?;
-        doc_refs.push(DocRef { entry, stem, part: dir.join(format!("parts/{stem}.json")) });
+        doc_refs.push(DocRef { entry, stem, part });
     }
-    let calibration: Option<CalibrationRows> =
-        serde_json::from_value(first.record["calibration"].clone()).context("shard.json: calibration")?;
+    let calibration: Option<CalibrationRows> = serde_json::from_value(first.record["calibration"].clone())
+        .with_context(|| format!("{}: unreadable calibration", first.dir.join("shard.json").display()))?;
     let sum = |key: &str| shards.iter().map(|s| s.record[key].as_f64().unwrap_or(0.0)).sum::<f64>();
     let timings = json!({ "labeling": sum("labeling_seconds"), "merge": started.elapsed().as_secs_f64() });
     let extra = json!({

@@ -57,7 +57,8 @@ impl Staging {
 
     /// As [`Staging::new`], but the staging folder of a killed run into the same `out` (the
     /// newest, if several) is taken over with what it holds, for the caller to check and reuse
-    /// (`stance run --resume`); [`Staging::resumed`] names it. Without one, a new folder.
+    /// (`stance run --resume`); [`Staging::resumed`] names it. Without one, a new folder. Unlike
+    /// [`Staging::new`]'s, the folder stays when the run fails, for the next resume.
     pub fn resume(out: &Path, known: &[&str]) -> Result<Self> {
         Self::open(out, known, true)
     }
@@ -83,12 +84,13 @@ impl Staging {
                 (dir.keep(), None)
             }
         };
-        let mut dir = OwnedDir { path, keep: resumed.is_some() };
+        let mut dir = OwnedDir { path, keep: true };
         let lock_path = dir.path.join(LOCK);
         let lock = std::fs::File::create(&lock_path).at(&lock_path, "cannot create a lock file")?;
         lock_exclusive(&lock).at(&lock_path, "cannot lock the staging folder (another run is using it)")?;
-        // From here on this run owns the folder: a failure removes it, as it would a new one.
-        dir.keep = false;
+        // A run that may be resumed keeps its folder when it fails (a transient error must not
+        // throw away hours of labelling); any other run's failure removes it.
+        dir.keep = adopt;
         Ok(Self { dir, out: out.to_path_buf(), known, _lock: lock, removed_leftovers, restored, resumed })
     }
 
@@ -403,10 +405,15 @@ mod tests {
         assert_eq!(resumed.removed_leftovers, std::slice::from_ref(&older));
         assert_eq!(std::fs::read_to_string(resumed.path().join("parts/d.json")).unwrap(), "new");
         // While it lives, nobody else takes it over or removes it.
-        assert!(Staging::resume(&out, KNOWN).unwrap().resumed.is_none());
+        let second = Staging::resume(&out, KNOWN).unwrap();
+        assert!(second.resumed.is_none());
+        let second_path = second.path().to_path_buf();
+        drop(second);
+        std::fs::remove_dir_all(second_path).unwrap();
         assert!(newer.exists());
-        drop(resumed); // a run that fails (not one that is killed) leaves nothing behind
-        assert!(!newer.exists());
+        drop(resumed); // a resumable run that fails keeps its folder for the next --resume
+        assert!(newer.exists());
+        std::fs::remove_dir_all(&newer).unwrap();
         // Without --resume a killed run's folder is removed, and said so.
         std::fs::create_dir_all(&older).unwrap();
         let fresh = Staging::new(&out, KNOWN).unwrap();
