@@ -488,19 +488,8 @@ fn finish(
         for (i, s) in part.sentences.iter().enumerate() {
             let sentence =
                 text.get(s.start..s.end).with_context(|| format!("{}: sentence {} is out of its text", d.part.display(), i + 1))?;
-            let row = SentenceRow {
-                doc_id: &d.entry.doc_id,
-                outlet: &d.entry.outlet,
-                group: &d.entry.group,
-                sentence_id: i + 1,
-                start: s.start,
-                end: s.end,
-                text: sentence,
-                probs: s.probs(),
-            };
-            w.write_record(report::sentence_record(&row, csv_safe))?;
-            // Built anew: `row` borrows this document's text, which is dropped after the loop.
-            rows.push(SentenceRow {
+            // Kept for the profiles without its text: only keys and probabilities stay in memory.
+            let kept = SentenceRow {
                 doc_id: &d.entry.doc_id,
                 outlet: &d.entry.outlet,
                 group: &d.entry.group,
@@ -508,8 +497,10 @@ fn finish(
                 start: s.start,
                 end: s.end,
                 text: "",
-                probs: row.probs,
-            });
+                probs: s.probs(),
+            };
+            w.write_record(report::sentence_record(&SentenceRow { text: sentence, ..kept }, csv_safe))?;
+            rows.push(kept);
         }
         mentions += part.mentions;
         documents_json.push(json!({
