@@ -138,18 +138,91 @@ fn anchor(kind: &str, doc_index: usize, sentence: &str) -> String {
     format!("{kind}-{doc_index}-{sentence}")
 }
 
-/// The page for the run in `dir`.
+/// Documents whose text the page shows in full, in run.json's order; the rest are named with
+/// a pointer to `cleaned/` and `sentences.csv`. A page of 1,890 articles was 33 MB and held
+/// every sentence in memory; this keeps the page readable and the run's memory flat.
+pub const DOCUMENTS_SHOWN: usize = 100;
+
+/// Documents drawn one row each in the forest plot; past this the plot shows groups only.
+pub const DOCUMENTS_PLOTTED: usize = 60;
+
+/// Sentences kept per group and direction as evidence.
+const EVIDENCE_PER_SIDE: usize = 5;
+
+/// The sentences.csv columns the page reads.
+#[derive(Debug, serde::Deserialize)]
+struct SentenceRow {
+    doc_id: String,
+    outlet: String,
+    group: String,
+    sentence_id: String,
+    start: String,
+    end: String,
+    text: String,
+    stance: String,
+    p_favor: String,
+    p_against: String,
+    p_none: String,
+    sentiment: String,
+}
+
+impl SentenceRow {
+    /// The pull toward one side: p(favor) − p(against).
+    fn pull(&self) -> f64 {
+        let p = |v: &str| v.parse::<f64>().ok().filter(|v| v.is_finite()).unwrap_or(0.0);
+        p(&self.p_favor) - p(&self.p_against)
+    }
+}
+
+/// The strongest `EVIDENCE_PER_SIDE` sentences one way, kept as the file streams past:
+/// ordered by pull (strongest first), ties by file order (favor: earlier first; against:
+/// later first, as a reversed stable sort puts them).
+#[derive(Default)]
+struct Strongest {
+    kept: Vec<(f64, usize, Evidence)>,
+}
+
+impl Strongest {
+    fn offer(&mut self, strength: f64, row: usize, later_first: bool, evidence: impl FnOnce() -> Evidence) {
+        let before = |a: (f64, usize), b: (f64, usize)| match b.0.total_cmp(&a.0) {
+            std::cmp::Ordering::Equal => {
+                if later_first {
+                    a.1 > b.1
+                } else {
+                    a.1 < b.1
+                }
+            }
+            o => o == std::cmp::Ordering::Less,
+        };
+        let at = self.kept.iter().position(|k| before((strength, row), (k.0, k.1))).unwrap_or(self.kept.len());
+        if at < EVIDENCE_PER_SIDE {
+            self.kept.insert(at, (strength, row, evidence()));
+            self.kept.truncate(EVIDENCE_PER_SIDE);
+        }
+    }
+
+    fn into_evidence(self) -> Vec<Evidence> {
+        self.kept.into_iter().map(|k| k.2).collect()
+    }
+}
+
+/// A labelled sentence of a shown document: where it sits in the cleaned text.
+struct Span {
+    start: usize,
+    end: usize,
+    sentence_id: String,
+    label: String,
+    tip: String,
+}
+
+/// The page for the run in `dir`. It streams `sentences.csv` once and keeps only counts, each
+/// group's strongest sentences and the spans of the shown documents, so its memory does not
+/// grow with the corpus.
 pub fn render(dir: &Path) -> Result<String> {
     let run_path = dir.join("run.json");
     let run: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&run_path).with_context(|| format!("{}: cannot read", run_path.display()))?)
             .with_context(|| format!("{}: not JSON", run_path.display()))?;
-    let sentences = read_rows(&dir.join("sentences.csv"))?;
-    require(
-        &sentences,
-        &dir.join("sentences.csv"),
-        &["doc_id", "outlet", "group", "sentence_id", "start", "end", "text", "stance", "p_favor", "p_against", "p_none", "sentiment"],
-    )?;
     let profiles = read_rows(&dir.join("profiles.csv"))?;
     require(&profiles, &dir.join("profiles.csv"), &["level", "key", "n_documents", "n_sentences", "stance_index"])?;
     let comparisons = read_rows(&dir.join("comparison.csv"))?;
@@ -162,86 +235,120 @@ pub fn render(dir: &Path) -> Result<String> {
     let docs_json = run["documents"].as_array().cloned().unwrap_or_default();
     let doc_index: HashMap<String, usize> =
         docs_json.iter().enumerate().filter_map(|(i, d)| Some((d["doc_id"].as_str()?.to_string(), i))).collect();
+    let shown = docs_json.len().min(DOCUMENTS_SHOWN);
 
-    // Evidence: the sentences that pull a group's index most toward favor and toward against.
-    let value = |r: &Row| num(r, "p_favor").unwrap_or(0.0) - num(r, "p_against").unwrap_or(0.0);
-    let evidence = |r: &Row| {
-        let i = doc_index.get(cell(r, "doc_id")).copied().unwrap_or(usize::MAX);
-        Evidence {
-            text: cell(r, "text").to_string(),
-            doc_id: cell(r, "doc_id").to_string(),
-            outlet: cell(r, "outlet").to_string(),
-            anchor: anchor("s", i, cell(r, "sentence_id")),
-            label: cell(r, "stance").to_string(),
-            p_favor: cell(r, "p_favor").to_string(),
-            p_against: cell(r, "p_against").to_string(),
+    // One pass over the sentences.
+    let sentences_path = dir.join("sentences.csv");
+    let mut reader = csv::Reader::from_path(&sentences_path).with_context(|| format!("{}: cannot read", sentences_path.display()))?;
+    let headers = reader.headers().with_context(|| format!("{}: cannot read the header", sentences_path.display()))?.clone();
+    if let Some(missing) =
+        ["doc_id", "outlet", "group", "sentence_id", "start", "end", "text", "stance", "p_favor", "p_against", "p_none", "sentiment"]
+            .iter()
+            .find(|c| !headers.iter().any(|h| h == **c))
+    {
+        anyhow::bail!("{}: no '{missing}' column: not a run folder this version of stance wrote", sentences_path.display());
+    }
+    let (mut n_sentences, mut n_favor, mut n_against) = (0usize, 0usize, 0usize);
+    let mut toward: HashMap<String, (Strongest, Strongest)> = HashMap::new();
+    let mut spans: Vec<Vec<Span>> = (0..shown).map(|_| Vec::new()).collect();
+    for (row, record) in reader.deserialize::<SentenceRow>().enumerate() {
+        let s = record.with_context(|| format!("{}: record {}: malformed", sentences_path.display(), row + 1))?;
+        n_sentences += 1;
+        match s.stance.as_str() {
+            "favor" => n_favor += 1,
+            "against" => n_against += 1,
+            _ => {}
         }
-    };
+        let i = doc_index.get(&s.doc_id).copied();
+        let anchor_of = |s: &SentenceRow| i.filter(|i| *i < shown).map(|i| anchor("s", i, &s.sentence_id)).unwrap_or_default();
+        let pull = s.pull();
+        let evidence = |s: &SentenceRow| Evidence {
+            text: s.text.clone(),
+            doc_id: s.doc_id.clone(),
+            outlet: s.outlet.clone(),
+            anchor: anchor_of(s),
+            label: s.stance.clone(),
+            p_favor: s.p_favor.clone(),
+            p_against: s.p_against.clone(),
+        };
+        if pull >= EVIDENCE_MIN || pull <= -EVIDENCE_MIN {
+            let (favor, against) = toward.entry(s.group.clone()).or_default();
+            if pull >= EVIDENCE_MIN {
+                favor.offer(pull, row, false, || evidence(&s));
+            } else {
+                against.offer(-pull, row, true, || evidence(&s));
+            }
+        }
+        if let Some(i) = i.filter(|i| *i < shown) {
+            let bound = |v: &str| {
+                v.parse::<usize>().with_context(|| format!("{}: record {}: '{v}' is not an offset", sentences_path.display(), row + 1))
+            };
+            spans[i].push(Span {
+                start: bound(&s.start)?,
+                end: bound(&s.end)?,
+                tip: format!("{}: favor {} · against {} · none {}; sentiment {}", s.stance, s.p_favor, s.p_against, s.p_none, s.sentiment),
+                sentence_id: s.sentence_id,
+                label: s.stance,
+            });
+        }
+    }
+
     let mut groups = Vec::new();
     let mut documents_plot = Vec::new();
     for p in &profiles {
-        let unit = |with_evidence: bool| {
-            let mut members: Vec<&Row> = sentences.iter().filter(|s| cell(s, "group") == cell(p, "key")).collect();
-            members.sort_by(|a, b| value(b).total_cmp(&value(a)));
-            Unit {
-                key: cell(p, "key").to_string(),
-                level: cell(p, "level").to_string(),
-                n_documents: cell(p, "n_documents").parse().unwrap_or(0),
-                n_sentences: cell(p, "n_sentences").parse().unwrap_or(0),
-                index: interval(p, "stance_index"),
-                adjusted: interval(p, "adjusted_stance_index"),
-                toward_favor: if with_evidence {
-                    members.iter().filter(|r| value(r) >= EVIDENCE_MIN).take(5).map(|r| evidence(r)).collect()
-                } else {
-                    Vec::new()
-                },
-                toward_against: if with_evidence {
-                    members.iter().rev().filter(|r| value(r) <= -EVIDENCE_MIN).take(5).map(|r| evidence(r)).collect()
-                } else {
-                    Vec::new()
-                },
-            }
+        let mut unit = Unit {
+            key: cell(p, "key").to_string(),
+            level: cell(p, "level").to_string(),
+            n_documents: cell(p, "n_documents").parse().unwrap_or(0),
+            n_sentences: cell(p, "n_sentences").parse().unwrap_or(0),
+            index: interval(p, "stance_index"),
+            adjusted: interval(p, "adjusted_stance_index"),
+            toward_favor: Vec::new(),
+            toward_against: Vec::new(),
         };
         match cell(p, "level") {
-            "group" => groups.push(unit(true)),
-            "document" => documents_plot.push(unit(false)),
+            "group" => {
+                if let Some((favor, against)) = toward.remove(&unit.key) {
+                    unit.toward_favor = favor.into_evidence();
+                    unit.toward_against = against.into_evidence();
+                }
+                groups.push(unit)
+            }
+            "document" => documents_plot.push(unit),
             _ => {}
         }
     }
 
-    // Documents, their cleaned text coloured sentence by sentence.
+    // The shown documents, their cleaned text coloured sentence by sentence.
     let mut documents = Vec::new();
-    for (i, d) in docs_json.iter().enumerate() {
+    for (i, (d, spans)) in docs_json.iter().zip(spans).enumerate() {
         let doc_id = d["doc_id"].as_str().unwrap_or_default().to_string();
         let cleaned_path = dir.join(d["cleaned_file"].as_str().unwrap_or_default());
         let cleaned = std::fs::read_to_string(&cleaned_path).with_context(|| format!("{}: cannot read", cleaned_path.display()))?;
         let mut pieces = Vec::new();
         let mut at = 0;
-        for s in sentences.iter().filter(|s| cell(s, "doc_id") == doc_id) {
-            let (start, end): (usize, usize) = (cell(s, "start").parse().unwrap_or(at), cell(s, "end").parse().unwrap_or(at));
-            if start < at || end > cleaned.len() || !cleaned.is_char_boundary(start) || !cleaned.is_char_boundary(end) {
+        for s in spans {
+            if s.start < at
+                || s.end < s.start
+                || s.end > cleaned.len()
+                || !cleaned.is_char_boundary(s.start)
+                || !cleaned.is_char_boundary(s.end)
+            {
                 anyhow::bail!(
                     "{}: sentence {} of '{doc_id}' does not point into {}",
-                    dir.join("sentences.csv").display(),
-                    cell(s, "sentence_id"),
+                    sentences_path.display(),
+                    s.sentence_id,
                     cleaned_path.display()
                 );
             }
-            pieces.push(Piece { text: cleaned[at..start].to_string(), label: String::new(), anchor: String::new(), tip: String::new() });
+            pieces.push(Piece { text: cleaned[at..s.start].to_string(), label: String::new(), anchor: String::new(), tip: String::new() });
             pieces.push(Piece {
-                text: cleaned[start..end].to_string(),
-                label: cell(s, "stance").to_string(),
-                anchor: anchor("s", i, cell(s, "sentence_id")),
-                tip: format!(
-                    "{}: favor {} · against {} · none {}; sentiment {}",
-                    cell(s, "stance"),
-                    cell(s, "p_favor"),
-                    cell(s, "p_against"),
-                    cell(s, "p_none"),
-                    cell(s, "sentiment")
-                ),
+                text: cleaned[s.start..s.end].to_string(),
+                label: s.label,
+                anchor: anchor("s", i, &s.sentence_id),
+                tip: s.tip,
             });
-            at = end;
+            at = s.end;
         }
         pieces.push(Piece { text: cleaned[at..].to_string(), label: String::new(), anchor: String::new(), tip: String::new() });
         let index =
@@ -258,9 +365,13 @@ pub fn render(dir: &Path) -> Result<String> {
     }
 
     let evaluation = eval.as_ref().map(|rows| eval_tables(rows));
-    let summary = summary(&run, &target, &groups, &sentences, evaluation.as_deref());
+    let counts = Counts { sentences: n_sentences, favor: n_favor, against: n_against };
+    let summary = summary(&run, &target, &groups, &counts, evaluation.as_deref());
     let mut forest_rows: Vec<&Unit> = groups.iter().collect();
-    forest_rows.extend(documents_plot.iter());
+    let documents_in_plot = documents_plot.len() <= DOCUMENTS_PLOTTED;
+    if documents_in_plot {
+        forest_rows.extend(documents_plot.iter());
+    }
     let forest = forest_svg(&forest_rows);
     let shares = shares_svg(&profiles);
     let timings = run["timings_seconds"]
@@ -276,6 +387,8 @@ pub fn render(dir: &Path) -> Result<String> {
         summary => summary,
         groups => groups,
         documents => documents,
+        documents_total => docs_json.len(),
+        documents_in_plot => documents_in_plot,
         comparisons => comparisons,
         evaluation => evaluation,
         forest_svg => forest,
@@ -283,6 +396,13 @@ pub fn render(dir: &Path) -> Result<String> {
         timings => timings,
     })?;
     Ok(html)
+}
+
+/// Sentence counts over the whole run, for the summary.
+struct Counts {
+    sentences: usize,
+    favor: usize,
+    against: usize,
 }
 
 /// Writes `report.html` into the run folder `dir`.
@@ -344,17 +464,15 @@ fn eval_tables(rows: &[Row]) -> Vec<EvalTable> {
 }
 
 /// The plain-language summary, from the figures.
-fn summary(run: &serde_json::Value, target: &str, groups: &[Unit], sentences: &[Row], evaluation: Option<&[EvalTable]>) -> Vec<String> {
+fn summary(run: &serde_json::Value, target: &str, groups: &[Unit], counts: &Counts, evaluation: Option<&[EvalTable]>) -> Vec<String> {
     let mut out = Vec::new();
-    let n = sentences.len();
-    let count = |label: &str| sentences.iter().filter(|s| cell(s, "stance") == label).count();
     let docs = run["documents"].as_array().map_or(0, Vec::len);
     out.push(format!(
         "Across {} ({}), the labeller calls {} favor and {} against {target}; the rest take no stance.",
         plural(docs, "document", "documents"),
-        plural(n, "sentence", "sentences"),
-        plural(count("favor"), "sentence", "sentences"),
-        count("against"),
+        plural(counts.sentences, "sentence", "sentences"),
+        plural(counts.favor, "sentence", "sentences"),
+        counts.against,
     ));
     let mut leans = String::new();
     for g in groups {
@@ -529,4 +647,130 @@ fn shares_svg(profiles: &[Row]) -> String {
     }
     svg.push_str("</svg>");
     svg
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A run folder of `docs` documents with three sentences each, as `stance run` lays it out.
+    fn synthetic_run(dir: &Path, docs: usize) {
+        std::fs::create_dir_all(dir.join("cleaned")).unwrap();
+        let header = "doc_id,outlet,group,sentence_id,start,end,text,stance,p_favor,p_against,p_none,sentiment";
+        let mut sentences = format!("{header}\n");
+        let mut profiles = String::from("level,key,n_documents,n_sentences,stance_index,stance_index_low,stance_index_high\n");
+        let mut documents = Vec::new();
+        for d in 0..docs {
+            let id = format!("doc-{d:03}");
+            let texts = [format!("First sentence of {id}."), format!("Second sentence of {id}."), format!("Third sentence of {id}.")];
+            let cleaned = texts.join(" ");
+            std::fs::write(dir.join(format!("cleaned/{id}.txt")), &cleaned).unwrap();
+            let mut at = 0;
+            for (k, t) in texts.iter().enumerate() {
+                // Pulls from -0.9 to +0.9 with many ties, so the evidence order tests tie-breaks.
+                let pull = ((d * 3 + k) % 7) as f64 * 0.3 - 0.9;
+                let (pf, pa) = if pull >= 0.0 { (pull, 0.0) } else { (0.0, -pull) };
+                let label = if pull > 0.3 {
+                    "favor"
+                } else if pull < -0.3 {
+                    "against"
+                } else {
+                    "none"
+                };
+                sentences += &format!(
+                    "{id},outlet-{},g{},{},{at},{},{t},{label},{pf:.4},{pa:.4},{:.4},neutral\n",
+                    d % 4,
+                    d % 2,
+                    k + 1,
+                    at + t.len(),
+                    1.0 - pf - pa
+                );
+                at += t.len() + 1;
+            }
+            profiles += &format!("document,{id},1,3,0.0,-0.1,0.1\n");
+            documents.push(serde_json::json!({"doc_id": id, "title": format!("Title {d}"), "outlet": format!("outlet-{}", d % 4),
+                "group": format!("g{}", d % 2), "cleaned_file": format!("cleaned/{id}.txt")}));
+        }
+        for g in 0..2 {
+            profiles += &format!("group,g{g},{},{},0.0,-0.1,0.1\n", docs / 2, docs / 2 * 3);
+        }
+        std::fs::write(dir.join("sentences.csv"), sentences).unwrap();
+        std::fs::write(dir.join("profiles.csv"), profiles).unwrap();
+        std::fs::write(dir.join("comparison.csv"), "group_a,group_b\n").unwrap();
+        let run = serde_json::json!({"documents": documents, "config": {"target": {"name": "the target"}}, "counts": {"sentences": docs * 3},
+            "labeler": "test", "model": {"trained": "test", "device": "cpu", "files": []}, "manifest": "m.csv", "sentiment_source": "test",
+            "config_origin": "built-in", "versions": {"stance": "0", "rust-bert": "0", "tch": "0", "libtorch": "0"}, "command": ["stance"],
+            "calibration": null});
+        std::fs::write(dir.join("run.json"), run.to_string()).unwrap();
+    }
+
+    #[test]
+    fn a_large_run_shows_a_bounded_page_with_every_group_and_its_strongest_sentences() {
+        let dir = tempfile::tempdir().unwrap();
+        let docs = DOCUMENTS_SHOWN + 50;
+        synthetic_run(dir.path(), docs);
+        let html = render(dir.path()).map_err(|e| format!("{e:#}")).unwrap();
+        assert_eq!(html.matches(r#"<article class="doc""#).count(), DOCUMENTS_SHOWN);
+        assert!(html.contains(&format!("The first {DOCUMENTS_SHOWN} of the run's {docs} documents are shown here")));
+        assert!(html.contains(&format!("The run's {docs} documents are too many to draw one row each")));
+        assert!(!html.contains(&format!("doc-{:03}.", DOCUMENTS_SHOWN)), "a document past the cap is not shown");
+        assert!(html.contains(&format!("Across {docs} documents ({} sentences)", docs * 3)));
+
+        // Each group's evidence is the strongest five each way, ties in file order (favor) or
+        // reversed file order (against), exactly as a full sort of every sentence would give.
+        let rows: Vec<(String, String, f64, usize)> = csv::Reader::from_path(dir.path().join("sentences.csv"))
+            .unwrap()
+            .deserialize::<SentenceRow>()
+            .enumerate()
+            .map(|(i, r)| {
+                let r = r.unwrap();
+                let pull = r.pull();
+                (r.group, r.text, pull, i)
+            })
+            .collect();
+        for g in ["g0", "g1"] {
+            let mut members: Vec<&(String, String, f64, usize)> = rows.iter().filter(|r| r.0 == g).collect();
+            members.sort_by(|a, b| b.2.total_cmp(&a.2));
+            let favor: Vec<&str> = members.iter().filter(|r| r.2 >= EVIDENCE_MIN).take(5).map(|r| r.1.as_str()).collect();
+            let against: Vec<&str> = members.iter().rev().filter(|r| r.2 <= -EVIDENCE_MIN).take(5).map(|r| r.1.as_str()).collect();
+            let section = &html[html.find(&format!("<h3>{g}</h3>\n<h4>Toward favor")).unwrap()..];
+            let (favor_html, rest) = section.split_once("<h4>Toward against</h4>").unwrap();
+            let against_html = rest.split("<h3>").next().unwrap();
+            let order = |part: &str, expected: &[&str]| {
+                let found: Vec<usize> = expected.iter().map(|t| part.find(t).unwrap_or_else(|| panic!("{g}: {t} missing"))).collect();
+                assert!(found.windows(2).all(|w| w[0] < w[1]), "{g}: evidence out of order: {expected:?}");
+                assert_eq!(part.matches("<li>").count(), expected.len());
+            };
+            order(favor_html, &favor);
+            order(against_html, &against);
+        }
+        // Evidence from a shown document links to it; from a document past the cap it is text.
+        let links: Vec<usize> =
+            html.split(r##"<a href="#s-"##).skip(1).map(|rest| rest.split('-').next().unwrap().parse().unwrap()).collect();
+        assert!(!links.is_empty() && links.iter().all(|d| *d < DOCUMENTS_SHOWN), "{links:?}");
+        let unlinked = html.split("<li>").skip(1).filter(|li| !li.starts_with("<a ")).count();
+        assert!(unlinked > 0, "evidence from documents past the cap is shown as text");
+    }
+
+    #[test]
+    fn a_small_run_shows_every_document_and_plots_each() {
+        let dir = tempfile::tempdir().unwrap();
+        synthetic_run(dir.path(), 6);
+        let html = render(dir.path()).map_err(|e| format!("{e:#}")).unwrap();
+        assert_eq!(html.matches(r#"<article class="doc""#).count(), 6);
+        assert!(!html.contains("are shown here"));
+        assert!(!html.contains("too many to draw"));
+        assert!(html.contains("  doc-005"), "each document has a row in the forest plot");
+    }
+
+    #[test]
+    fn a_sentence_that_points_outside_its_document_is_an_error_naming_it() {
+        let dir = tempfile::tempdir().unwrap();
+        synthetic_run(dir.path(), 2);
+        let path = dir.path().join("sentences.csv");
+        let text = std::fs::read_to_string(&path).unwrap().replacen(",0,26,", ",0,9999,", 1);
+        std::fs::write(&path, text).unwrap();
+        let error = render(dir.path()).unwrap_err().to_string();
+        assert!(error.contains("sentence 1 of 'doc-000' does not point into"), "{error}");
+    }
 }
