@@ -3,6 +3,7 @@
 //! - [`encoder`]: the base MiniLM encoder and its files (with sha256 for provenance);
 //! - [`model`]: the cross-encoder with task heads, and the `config.json` that says how to
 //!   read it back;
+//! - [`fast`]: the inference forward pass on libtorch's fused kernels, over the same tensors;
 //! - [`label`]: labellers behind one trait (trained cross-encoder, zero-shot baseline);
 //! - [`train`]: fine-tuning with checkpoints, and cross-validation.
 //!
@@ -12,6 +13,7 @@
 
 pub mod encoder;
 mod error;
+pub mod fast;
 pub mod label;
 pub mod model;
 pub mod train;

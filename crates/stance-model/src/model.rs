@@ -4,6 +4,7 @@
 //! fp16; the rest comes from the base encoder, whose sha256 the model's config pins.
 
 use crate::encoder::{mean_pool, BaseFiles, FileDigest};
+use crate::fast::FastBert;
 use crate::{Error, Result};
 use rust_bert::bert::{BertEmbeddings, BertModel};
 use rust_tokenizers::tokenizer::{BertTokenizer, Tokenizer, TruncationStrategy};
@@ -141,6 +142,15 @@ impl Pooling {
     }
 }
 
+/// Which encoder forward pass to run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pass {
+    /// rust-bert's `BertModel::forward_t` (composite GELU and attention); used for training.
+    RustBert,
+    /// [`FastBert`]: libtorch's fused attention, GELU and layer norm; inference only.
+    Fused,
+}
+
 /// A tokenized batch on the model's device.
 pub struct Batch {
     /// Word-piece ids, `[batch, tokens]`, padded with 0.
@@ -157,6 +167,8 @@ pub struct CrossEncoder {
     /// All its tensors (encoder and heads), on its device.
     pub vs: nn::VarStore,
     bert: BertModel<BertEmbeddings>,
+    /// The same encoder tensors, for inference on fused kernels.
+    fast: FastBert,
     heads: BTreeMap<String, nn::Linear>,
     tokenizer: BertTokenizer,
     /// What its `config.json` says (or will say when saved).
@@ -239,7 +251,8 @@ impl CrossEncoder {
         if let Some(name) = missing.iter().find(|n| !n.starts_with("head.")) {
             return Err(Error::file(weights, format!("weights file has no tensor '{name}'")));
         }
-        let model = Self { vs, bert, heads, tokenizer, config, base_files, hidden };
+        let fast = FastBert::from_store(&vs, "", &bert_config)?;
+        let model = Self { vs, bert, fast, heads, tokenizer, config, base_files, hidden };
         for (name, tensor) in model.vs.variables() {
             if FROZEN_PREFIXES.iter().any(|p| name.starts_with(p)) {
                 let _ = tensor.set_requires_grad(false);
@@ -328,14 +341,26 @@ impl CrossEncoder {
         }
     }
 
-    /// Logits per head, `[batch, labels]`. With `train`, dropout is on.
+    /// Logits per head, `[batch, labels]`. With `train`, dropout is on and the pass is
+    /// rust-bert's (which training differentiates); without, it is [`FastBert`]'s fused one.
     pub fn forward(&self, batch: &Batch, train: bool) -> Result<BTreeMap<String, Tensor>> {
+        self.forward_with(batch, train, if train { Pass::RustBert } else { Pass::Fused })
+    }
+
+    /// Logits per head through the chosen encoder pass (to compare the two).
+    pub fn forward_with(&self, batch: &Batch, train: bool, pass: Pass) -> Result<BTreeMap<String, Tensor>> {
         catch_unwind(AssertUnwindSafe(|| -> Result<BTreeMap<String, Tensor>> {
-            let out = self
-                .bert
-                .forward_t(Some(&batch.ids), Some(&batch.mask), Some(&batch.types), None, None, None, None, train)
-                .map_err(|e| Error::Torch(format!("encoder forward pass failed: {e}")))?;
-            let pooled = self.config.pooling.pool(&out.hidden_state, &batch.mask, &batch.types);
+            let states = match pass {
+                Pass::Fused if !train => self.fast.forward(&batch.ids, &batch.mask, &batch.types),
+                Pass::Fused => crate::invalid!("the fused pass is for inference only"),
+                Pass::RustBert => {
+                    self.bert
+                        .forward_t(Some(&batch.ids), Some(&batch.mask), Some(&batch.types), None, None, None, None, train)
+                        .map_err(|e| Error::Torch(format!("encoder forward pass failed: {e}")))?
+                        .hidden_state
+                }
+            };
+            let pooled = self.config.pooling.pool(&states, &batch.mask, &batch.types);
             let pooled = pooled.dropout(0.1, train);
             Ok(self.heads.iter().map(|(name, head)| (name.clone(), head.forward(&pooled))).collect())
         }))
@@ -414,6 +439,40 @@ mod tests {
             let err = config.check(Path::new("c.json")).unwrap_err().to_string();
             assert!(err.starts_with("c.json: ") && err.contains(expected), "{err}");
         }
+    }
+
+    #[test]
+    fn the_fused_pass_gives_rust_berts_outputs_within_1e_5() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let model = CrossEncoder::load(&root.join("models/stance-minilm-v5"), &root.join("models/base/files"), Device::Cpu).unwrap();
+        // Lengths from two word pieces to past the model's limit, so padding and truncation
+        // both occur in one batch.
+        let long = "Tokyo's plan to double defence spending by 2027 ".repeat(20);
+        let pairs: Vec<(&str, &str)> = vec![
+            ("Japan's rearmament", "Yes."),
+            ("Japan's rearmament", "Japan should rearm to deter China."),
+            ("Japan's rearmament", "Beijing warned that Tokyo's military build-up threatens regional peace and stability."),
+            ("the overall tone", "The ministry announced the deployment of new missile units on Okinawa on Tuesday."),
+            ("Japan's rearmament", long.as_str()),
+        ];
+        let batch = model.encode(&pairs);
+        assert!(batch.mask.sum(Kind::Int64).int64_value(&[]) < batch.mask.numel() as i64, "the batch has padding");
+        tch::no_grad(|| {
+            let reference =
+                model.bert.forward_t(Some(&batch.ids), Some(&batch.mask), Some(&batch.types), None, None, None, None, false).unwrap();
+            let fused = model.fast.forward(&batch.ids, &batch.mask, &batch.types);
+            // Token states where the mask is 1 (padding positions are never read).
+            let real = batch.mask.unsqueeze(-1).to_kind(Kind::Float);
+            let state_gap = ((&reference.hidden_state - &fused) * &real).abs().max().double_value(&[]);
+            assert!(state_gap <= 1e-5, "token states differ by {state_gap}");
+            let (a, b) = (model.forward_with(&batch, false, Pass::RustBert).unwrap(), model.forward(&batch, false).unwrap());
+            for (head, logits) in &a {
+                let gap = (logits - &b[head]).abs().max().double_value(&[]);
+                assert!(gap <= 1e-5, "{head} logits differ by {gap}");
+            }
+        });
+        // The fused pass refuses to train: it has no dropout.
+        assert!(model.forward_with(&batch, true, Pass::Fused).is_err());
     }
 
     #[test]
