@@ -1369,8 +1369,9 @@ fn a_killed_run_resumes_where_it_stopped_and_ends_identical() {
 fn a_jsonl_corpus_runs_like_a_manifest_and_its_errors_name_the_line() {
     let dir = tempfile::tempdir().unwrap();
     let corpus = dir.path().join("c.jsonl");
-    let record =
-        |id: &str, text: &str, group: &str| serde_json::json!({"ID": id, "body": text, "src": "Outlet", "rating": group}).to_string();
+    let record = |id: &str, text: &str, group: &str| {
+        serde_json::json!({"ID": id, "body": text, "src": "Outlet", "rating": group, "headline": format!("Headline {id}")}).to_string()
+    };
     std::fs::write(
         &corpus,
         [
@@ -1381,10 +1382,16 @@ fn a_jsonl_corpus_runs_like_a_manifest_and_its_errors_name_the_line() {
     )
     .unwrap();
     let out = dir.path().join("out");
-    let fields = ["--field", "id=ID", "--field", "text=body", "--field", "outlet=src", "--field", "group=rating"];
+    let fields =
+        ["--field", "id=ID", "--field", "text=body", "--field", "outlet=src", "--field", "group=rating", "--field", "title=headline"];
     let mut args = vec!["run", "--corpus", corpus.to_str().unwrap(), "--out", out.to_str().unwrap()];
     args.extend(fields);
     assert_ok(&stance(&args));
+    // A tagging sheet drawn from a JSONL run carries each document's title from run.json.
+    let sheet = dir.path().join("sheet.csv");
+    assert_ok(&stance(&["sample", "--run", out.to_str().unwrap(), "--n", "3", "--out", sheet.to_str().unwrap()]));
+    let drawn = read_csv(&sheet);
+    assert!(!drawn.is_empty() && drawn.iter().all(|r| r["title"] == format!("Headline {}", r["doc_id"])), "{drawn:?}");
     let rows = read_csv(&out.join("sentences.csv"));
     assert_eq!(
         rows.iter().map(|r| (r["doc_id"].as_str(), r["group"].as_str())).collect::<Vec<_>>(),

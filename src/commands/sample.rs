@@ -4,7 +4,7 @@ use crate::cli::SampleArgs;
 use anyhow::{Context, Result};
 use stance_core::annotate::{read_candidates, read_excluded, sample, sheet_csv, SampleSpec};
 use stance_core::output::write_atomic;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// Runs `stance sample`.
 pub fn execute(a: SampleArgs) -> Result<()> {
@@ -44,14 +44,16 @@ pub fn execute(a: SampleArgs) -> Result<()> {
     Ok(())
 }
 
-/// Document titles of a run, from the manifest its run.json names (empty when there is none).
+/// Document titles of a run, from its run.json's documents (which a manifest and a JSONL
+/// corpus both fill); empty when the folder has no run.json.
 fn run_titles(run: &Path) -> Result<std::collections::HashMap<String, String>> {
     let path = run.join("run.json");
     let Ok(text) = std::fs::read_to_string(&path) else { return Ok(Default::default()) };
     let json: serde_json::Value = serde_json::from_str(&text).with_context(|| format!("{}: not JSON", path.display()))?;
-    let Some(manifest) = json["manifest"].as_str().map(PathBuf::from) else { return Ok(Default::default()) };
-    if !manifest.is_file() {
-        return Ok(Default::default());
-    }
-    Ok(stance_core::data::manifest::read_manifest(&manifest)?.into_iter().map(|d| (d.doc_id, d.title)).collect())
+    Ok(json["documents"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|d| Some((d["doc_id"].as_str()?.to_string(), d["title"].as_str().unwrap_or_default().to_string())))
+        .collect())
 }
