@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 docs=${1:-20} times=${2:-10} out=${3:-/tmp/stance-rss}
-S=target/release/stance
+S=${STANCE_BIN:-target/release/stance}  # STANCE_BIN: a frozen copy, to rebuild during a long run
 jsonl=../shared/datasets/allsides-japan/articles.jsonl
 mkdir -p "$out"
 python3 - "$jsonl" "$docs" "$times" "$out" <<'PY'

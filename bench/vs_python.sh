@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `stance classify` side by side with the Python stack it replaces (bench/vs_python.py:
 # transformers 4.44.2 on torch 2.4.0, the same MiniLM-L6 files and sentences, the same thread
-# count), alternating runs, each ROUNDS times; prints both rates, their ratio and peak RSS.
+# count), alternating runs, each ROUNDS times; prints the rates (stance with its default int8
+# linear layers and with --precision f32), their ratios to Python's and peak RSS.
 # The sentences: every seed sentence (`stance split`) ×COPIES (default 10: 1,340 sentences).
 # Sets up, once, a Python environment in $STANCE_CACHE/bench-python-torch240 (torch 2.4.0 from
 # PyPI with its hash-pinned NVIDIA wheels, which the Python module needs even on a CPU: ~3 GB;
@@ -30,12 +31,14 @@ export STANCE_THREADS=$threads
 for round in $(seq 1 "$rounds"); do
   /usr/bin/time -f %M -o "$work/rss-py" "$venv/bin/python" bench/vs_python.py models/base/files "$work/sentences.txt" "$threads" >"$work/py"
   /usr/bin/time -f %M -o "$work/rss-rs" target/release/stance classify <"$work/sentences.txt" >/dev/null 2>"$work/rs"
+  /usr/bin/time -f %M -o "$work/rss-f32" target/release/stance classify --precision f32 <"$work/sentences.txt" >/dev/null 2>"$work/f32"
   py=$(awk '{print $4}' "$work/py")
-  rs=$(sed -n 's/.*(\([0-9.]*\) sentences\/s.*/\1/p' "$work/rs" | tail -1)
-  python3 - "$round" "$py" "$rs" "$(tail -1 "$work/rss-py")" "$(tail -1 "$work/rss-rs")" <<'PY'
+  rate() { sed -n 's/.*(\([0-9.]*\) sentences\/s.*/\1/p' "$1" | tail -1; }
+  python3 - "$round" "$py" "$(rate "$work/rs")" "$(rate "$work/f32")" "$(tail -1 "$work/rss-py")" "$(tail -1 "$work/rss-rs")" "$(tail -1 "$work/rss-f32")" <<'PY'
 import sys
-r, py, rs, rss_py, rss_rs = sys.argv[1], float(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
-print(f"round {r}: python {py:.1f} sentences/s ({rss_py / 1024:.0f} MB peak), stance classify {rs:.1f} sentences/s "
-      f"({rss_rs / 1024:.0f} MB peak): ratio {rs / py:.2f}x")
+r, py, rs, f32 = sys.argv[1], float(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4])
+rss_py, rss_rs, rss_f32 = (int(x) / 1024 for x in sys.argv[5:8])
+print(f"round {r}: python {py:.1f} sentences/s ({rss_py:.0f} MB peak); stance classify (default, int8) {rs:.1f} "
+      f"({rss_rs:.0f} MB): ratio {rs / py:.2f}x; stance classify --precision f32 {f32:.1f} ({rss_f32:.0f} MB): ratio {f32 / py:.2f}x")
 PY
 done

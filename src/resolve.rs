@@ -111,6 +111,9 @@ pub fn labelling(args: &ModelArgs) -> Result<(Config, String, ModelSettings)> {
     if let Some(names) = &args.entity {
         config.set_entity(names)?;
     }
+    if let Some(precision) = args.precision {
+        config.labeler.precision = precision;
+    }
     let model = ModelSettings {
         labeler: args.labeler,
         sentiment: args.sentiment,

@@ -71,11 +71,13 @@ pub fn execute(a: EvalArgs) -> Result<()> {
                 ("vader".to_string(), vader_labels(&texts))
             } else {
                 let dir = resolve::model(a.model.as_deref(), task);
-                let model = CrossEncoder::load(&dir, &resolve::base_model_dir(a.training.model_dir.as_deref()), a.training.device)?;
+                let mut model = CrossEncoder::load(&dir, &resolve::base_model_dir(a.training.model_dir.as_deref()), a.training.device)?;
+                model.set_precision(a.precision);
                 let bar = crate::progress::progress_bar(rows.len() as u64, "rows", true);
                 let predicted = predict_labels_with(&model, task, &rows, 64, &mut |n| bar.inc(n))?;
                 bar.finish_and_clear();
-                (dir.display().to_string(), predicted)
+                let name = format!("{} ({})", dir.display(), a.precision.name());
+                (name, predicted)
             };
             let m = score(task, &rows, &predicted);
             let out = a.out.clone().unwrap_or_else(|| data.with_file_name(format!("scores-{}.csv", task)));

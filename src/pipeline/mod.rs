@@ -97,7 +97,8 @@ pub fn load_labeler(config: &Config, model: &ModelSettings) -> Result<LoadedLabe
             (Box::new(labeler), "zero-shot", files)
         }
         LabelerKind::Trained => {
-            let cross = CrossEncoder::load(&model.trained, &model.model_dir, model.device)?;
+            let mut cross = CrossEncoder::load(&model.trained, &model.model_dir, model.device)?;
+            cross.set_precision(config.labeler.precision);
             let mut files = cross.base_files.clone();
             files.extend(model_files(&model.trained)?);
             let sentiment = if model.sentiment == SentimentKind::ZeroShot {
@@ -106,7 +107,8 @@ pub fn load_labeler(config: &Config, model: &ModelSettings) -> Result<LoadedLabe
             } else if cross.config.heads.contains_key("sentiment") {
                 SentimentSource::SharedHead
             } else {
-                let sentiment = CrossEncoder::load(&model.sentiment_model, &model.model_dir, model.device)?;
+                let mut sentiment = CrossEncoder::load(&model.sentiment_model, &model.model_dir, model.device)?;
+                sentiment.set_precision(config.labeler.precision);
                 files.extend(model_files(&model.sentiment_model)?);
                 SentimentSource::Model(Box::new(sentiment))
             };

@@ -8,18 +8,57 @@
 
 use crate::{Error, Result};
 use rust_bert::bert::BertConfig;
+pub use stance_core::config::Precision;
 use std::collections::HashMap;
 use tch::{nn, Kind, Tensor};
 
-/// A linear layer's weight `[out, in]` and bias `[out]`.
+/// A weight quantized for [`Precision::Int8`]: `[in, out]` int8 and a scale per output.
+struct Quantized {
+    weight: Tensor,
+    scale: Tensor,
+}
+
+/// The largest magnitude an int8 code stands for (symmetric: −127..=127).
+const INT8_MAX: f64 = 127.0;
+
+/// `x` `[rows, width]` as int8 codes and one scale per row (`[rows, 1]`): x ≈ codes × scale.
+fn quantize_rows(x: &Tensor) -> (Tensor, Tensor) {
+    let scale = x.abs().amax([-1i64].as_slice(), true).clamp_min(1e-12) / INT8_MAX;
+    let codes = (x / &scale).round().clamp(-INT8_MAX, INT8_MAX).to_kind(Kind::Int8);
+    (codes, scale)
+}
+
+/// A linear layer's weight `[out, in]` and bias `[out]`, and its int8 form once quantized.
 struct Linear {
     weight: Tensor,
     bias: Tensor,
+    quantized: Option<Quantized>,
 }
 
 impl Linear {
     fn forward(&self, x: &Tensor) -> Tensor {
-        x.linear(&self.weight, Some(&self.bias))
+        match &self.quantized {
+            None => x.linear(&self.weight, Some(&self.bias)),
+            Some(q) => {
+                let mut shape = x.size();
+                let width = shape.pop().expect("a linear layer's input has a last dimension");
+                let (codes, row_scale) = quantize_rows(&x.reshape([-1, width]));
+                // In place: a fresh output-sized tensor per step costs more (page faults) than the
+                // int8 product itself.
+                let mut out = codes.internal_int_mm(&q.weight).to_kind(Kind::Float);
+                let _ = out.g_mul_(&row_scale);
+                let _ = out.g_mul_(&q.scale);
+                let _ = out.g_add_(&self.bias);
+                shape.push(q.weight.size()[1]);
+                out.view(shape.as_slice())
+            }
+        }
+    }
+
+    fn quantize(&mut self) {
+        // Each output's weights (a row of `weight`) get their own scale.
+        let (codes, scale) = quantize_rows(&self.weight.detach());
+        self.quantized = Some(Quantized { weight: codes.tr().contiguous(), scale: scale.view([1, -1]) });
     }
 }
 
@@ -50,6 +89,7 @@ pub struct FastBert {
     layers: Vec<Layer>,
     heads: i64,
     eps: f64,
+    precision: Precision,
 }
 
 impl FastBert {
@@ -60,8 +100,9 @@ impl FastBert {
             let full = format!("{prefix}{name}");
             vars.get(&full).map(Tensor::shallow_clone).ok_or_else(|| Error::Torch(format!("the encoder has no tensor '{full}'")))
         };
-        let linear =
-            |name: &str| -> Result<Linear> { Ok(Linear { weight: get(&format!("{name}.weight"))?, bias: get(&format!("{name}.bias"))? }) };
+        let linear = |name: &str| -> Result<Linear> {
+            Ok(Linear { weight: get(&format!("{name}.weight"))?, bias: get(&format!("{name}.bias"))?, quantized: None })
+        };
         let norm =
             |name: &str| -> Result<Norm> { Ok(Norm { weight: get(&format!("{name}.weight"))?, bias: get(&format!("{name}.bias"))? }) };
         let layers = (0..config.num_hidden_layers)
@@ -91,12 +132,34 @@ impl FastBert {
             heads: config.num_attention_heads,
             // rust-bert's BERT layer norms all use 1e-12 (as MiniLM's config.json says).
             eps: 1e-12,
+            precision: Precision::F32,
         })
     }
 
     /// The tensors of a model's variable store, by name.
     pub fn from_store(vs: &nn::VarStore, prefix: &str, config: &BertConfig) -> Result<Self> {
         Self::from_vars(&vs.variables(), prefix, config)
+    }
+
+    /// Sets the linear layers' arithmetic. Int8 quantizes the weights as they are now: a model
+    /// trained further must be set again.
+    pub fn set_precision(&mut self, precision: Precision) {
+        for layer in &mut self.layers {
+            for linear in
+                [&mut layer.query, &mut layer.key, &mut layer.value, &mut layer.attention_out, &mut layer.intermediate, &mut layer.output]
+            {
+                match precision {
+                    Precision::F32 => linear.quantized = None,
+                    Precision::Int8 => linear.quantize(),
+                }
+            }
+        }
+        self.precision = precision;
+    }
+
+    /// The linear layers' arithmetic.
+    pub fn precision(&self) -> Precision {
+        self.precision
     }
 
     fn norm(&self, x: &Tensor, n: &Norm) -> Tensor {

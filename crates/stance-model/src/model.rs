@@ -4,7 +4,7 @@
 //! fp16; the rest comes from the base encoder, whose sha256 the model's config pins.
 
 use crate::encoder::{mean_pool, BaseFiles, FileDigest};
-use crate::fast::FastBert;
+use crate::fast::{FastBert, Precision};
 use crate::{Error, Result};
 use rust_bert::bert::{BertEmbeddings, BertModel};
 use rust_tokenizers::tokenizer::{BertTokenizer, Tokenizer, TruncationStrategy};
@@ -313,6 +313,16 @@ impl CrossEncoder {
         Ok(stance_core::output::write_atomic(&dir.join("config.json"), (serde_json::to_string_pretty(&self.config)? + "\n").as_bytes())?)
     }
 
+    /// Sets the arithmetic of the inference pass (see [`Precision`]); training is unaffected.
+    pub fn set_precision(&mut self, precision: Precision) {
+        self.fast.set_precision(precision);
+    }
+
+    /// The arithmetic of the inference pass.
+    pub fn precision(&self) -> Precision {
+        self.fast.precision()
+    }
+
     /// Where its tensors live and batches are sent.
     pub fn device(&self) -> Device {
         self.vs.device()
@@ -473,6 +483,35 @@ mod tests {
         });
         // The fused pass refuses to train: it has no dropout.
         assert!(model.forward_with(&batch, true, Pass::Fused).is_err());
+    }
+
+    #[test]
+    fn int8_linear_layers_stay_close_to_f32_and_switch_back_exactly() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let mut model = CrossEncoder::load(&root.join("models/stance-minilm-v5"), &root.join("models/base/files"), Device::Cpu).unwrap();
+        let pairs: Vec<(&str, &str)> = vec![
+            ("Japan's rearmament", "Japan is right to strengthen its defences against a growing threat."),
+            ("Japan's rearmament", "Tokyo's reckless military expansion endangers the whole region."),
+            ("Japan's rearmament", "The ministry published its annual white paper on Tuesday."),
+            ("the overall tone", "A short sentence."),
+        ];
+        let batch = model.encode(&pairs);
+        let probs = |model: &CrossEncoder| -> Vec<f32> {
+            let logits = tch::no_grad(|| model.forward(&batch, false)).unwrap();
+            Vec::<f32>::try_from(logits["stance"].softmax(-1, Kind::Float).view([-1])).unwrap()
+        };
+        assert_eq!(model.precision(), Precision::F32, "a loaded model starts in f32");
+        let f32_probs = probs(&model);
+        model.set_precision(Precision::Int8);
+        let int8_probs = probs(&model);
+        assert_ne!(f32_probs, int8_probs, "int8 is a different computation");
+        let gap = f32_probs.iter().zip(&int8_probs).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
+        assert!(gap < 0.05, "int8 moved a probability by {gap}");
+        let argmax = |p: &[f32]| -> Vec<usize> { p.chunks(3).map(|c| (0..3).max_by(|&i, &j| c[i].total_cmp(&c[j])).unwrap()).collect() };
+        assert_eq!(argmax(&f32_probs), argmax(&int8_probs));
+        assert_eq!(argmax(&f32_probs)[..3], [0, 1, 2], "favor, against, none");
+        model.set_precision(Precision::F32);
+        assert_eq!(probs(&model), f32_probs, "back to f32, the same outputs bit for bit");
     }
 
     #[test]
