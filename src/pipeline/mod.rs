@@ -109,6 +109,7 @@ pub fn load_labeler(config: &Config, model: &ModelSettings) -> Result<LoadedLabe
             } else {
                 let mut sentiment = CrossEncoder::load(&model.sentiment_model, &model.model_dir, model.device)?;
                 sentiment.set_precision(config.labeler.precision);
+                sentiment.share_frozen_with(&cross);
                 files.extend(model_files(&model.sentiment_model)?);
                 SentimentSource::Model(Box::new(sentiment))
             };

@@ -313,6 +313,31 @@ impl CrossEncoder {
         Ok(stance_core::output::write_atomic(&dir.join("config.json"), (serde_json::to_string_pretty(&self.config)? + "\n").as_bytes())?)
     }
 
+    /// Points this model's frozen tensors (the word-piece embeddings: 47 MB for MiniLM) at
+    /// `other`'s, which hold the same base weights, so two models loaded side by side keep one
+    /// copy. Returns how many tensors it shared (none when the bases differ).
+    pub fn share_frozen_with(&mut self, other: &CrossEncoder) -> usize {
+        if self.config.base_sha256 != other.config.base_sha256 || self.device() != other.device() {
+            return 0;
+        }
+        let theirs = other.vs.variables();
+        let mut shared = 0;
+        tch::no_grad(|| {
+            for (name, mut mine) in self.vs.variables() {
+                if !FROZEN_PREFIXES.iter().any(|p| name.starts_with(p)) {
+                    continue;
+                }
+                if let Some(source) = theirs.get(&name).filter(|t| t.size() == mine.size() && t.kind() == mine.kind()) {
+                    // Every handle to this variable (rust-bert's layers, the fused pass) sees the
+                    // new storage; the old one is freed.
+                    let _ = mine.set_source_tensor_(source);
+                    shared += 1;
+                }
+            }
+        });
+        shared
+    }
+
     /// Sets the arithmetic of the inference pass (see [`Precision`]); training is unaffected.
     pub fn set_precision(&mut self, precision: Precision) {
         self.fast.set_precision(precision);
@@ -483,6 +508,23 @@ mod tests {
         });
         // The fused pass refuses to train: it has no dropout.
         assert!(model.forward_with(&batch, true, Pass::Fused).is_err());
+    }
+
+    #[test]
+    fn two_models_share_one_copy_of_the_frozen_embeddings_and_label_as_before() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let base = root.join("models/base/files");
+        let stance = CrossEncoder::load(&root.join("models/stance-minilm-v5"), &base, Device::Cpu).unwrap();
+        let mut sentiment = CrossEncoder::load(&root.join("models/sentiment-minilm-newsmtsc"), &base, Device::Cpu).unwrap();
+        let batch = sentiment.encode(&[("the overall tone", "A dreadful, shameful decision."), ("Japan", "Tokyo won praise.")]);
+        let before = tch::no_grad(|| sentiment.forward(&batch, false)).unwrap()["sentiment"].copy();
+        let name = "embeddings.word_embeddings.weight";
+        let pointer = |m: &CrossEncoder| m.vs.variables()[name].data_ptr();
+        assert_ne!(pointer(&sentiment), pointer(&stance));
+        assert_eq!(sentiment.share_frozen_with(&stance), 1);
+        assert_eq!(pointer(&sentiment), pointer(&stance), "one copy of the word-piece embeddings");
+        let after = tch::no_grad(|| sentiment.forward(&batch, false)).unwrap()["sentiment"].copy();
+        assert_eq!(Vec::<f32>::try_from(after.view([-1])).unwrap(), Vec::<f32>::try_from(before.view([-1])).unwrap());
     }
 
     #[test]
