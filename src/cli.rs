@@ -379,7 +379,8 @@ pub struct EvalArgs {
     /// Score the VADER lexicon baseline on --data instead of a model (sentiment only).
     #[arg(long, conflicts_with = "cv")]
     pub lexicon: bool,
-    /// The model's encoder arithmetic on --data: int8 or f32 (see `stance run --precision`).
+    /// The model's encoder arithmetic on --data: int8 or f32 (see `stance run --precision`;
+    /// this one does not read the config). Cross-validation and training score in f32.
     #[arg(long, value_enum, default_value = "int8", conflicts_with_all = ["cv", "lexicon"])]
     pub precision: stance_core::config::Precision,
     #[command(flatten)]

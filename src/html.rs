@@ -138,7 +138,7 @@ fn anchor(kind: &str, doc_index: usize, sentence: &str) -> String {
     format!("{kind}-{doc_index}-{sentence}")
 }
 
-/// Documents whose text the page shows in full, in run.json's order; the rest are named with
+/// Documents whose text the page shows in full, in run.json's order; the rest are counted, with
 /// a pointer to `cleaned/` and `sentences.csv`. A page of 1,890 articles was 33 MB and held
 /// every sentence in memory; this keeps the page readable and the run's memory flat.
 pub const DOCUMENTS_SHOWN: usize = 100;

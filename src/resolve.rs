@@ -114,6 +114,14 @@ pub fn labelling(args: &ModelArgs) -> Result<(Config, String, ModelSettings)> {
     if let Some(precision) = args.precision {
         config.labeler.precision = precision;
     }
+    // `_int_mm` is measured (and, on CUDA, limited to batches of more than 16 rows) on the CPU
+    // only: a GPU runs the f32 pass, and the config run.json records says so.
+    if args.device.is_cuda() && config.labeler.precision == stance_core::config::Precision::Int8 {
+        if args.precision.is_some() {
+            anyhow::bail!("--precision int8 runs on the CPU only (give --device cpu, or --precision f32)");
+        }
+        config.labeler.precision = stance_core::config::Precision::F32;
+    }
     let model = ModelSettings {
         labeler: args.labeler,
         sentiment: args.sentiment,

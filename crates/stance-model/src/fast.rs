@@ -157,6 +157,11 @@ impl FastBert {
         self.precision = precision;
     }
 
+    /// The word-piece embedding table it reads.
+    pub fn word_embeddings(&self) -> &Tensor {
+        &self.word
+    }
+
     /// The linear layers' arithmetic.
     pub fn precision(&self) -> Precision {
         self.precision

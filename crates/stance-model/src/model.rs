@@ -269,6 +269,11 @@ impl CrossEncoder {
         let mut loaded = 0;
         tch::no_grad(|| -> Result<()> {
             for (name, tensor) in &tensors {
+                // Frozen tensors come from the base encoder only (whose sha256 the config pins),
+                // so models loaded side by side can share them.
+                if FROZEN_PREFIXES.iter().any(|p| name.starts_with(p)) {
+                    return Err(Error::file(path, format!("tensor '{name}' belongs to the frozen base encoder, not to a trained model")));
+                }
                 let target = variables.get(name).ok_or_else(|| Error::file(path, format!("unexpected tensor '{name}'")))?;
                 if target.size() != tensor.size() {
                     return Err(Error::file(path, format!("tensor '{name}' has shape {:?}, expected {:?}", tensor.size(), target.size())));
@@ -523,8 +528,20 @@ mod tests {
         assert_ne!(pointer(&sentiment), pointer(&stance));
         assert_eq!(sentiment.share_frozen_with(&stance), 1);
         assert_eq!(pointer(&sentiment), pointer(&stance), "one copy of the word-piece embeddings");
+        assert_eq!(sentiment.fast.word_embeddings().data_ptr(), pointer(&stance), "the fused pass reads the shared copy too");
         let after = tch::no_grad(|| sentiment.forward(&batch, false)).unwrap()["sentiment"].copy();
         assert_eq!(Vec::<f32>::try_from(after.view([-1])).unwrap(), Vec::<f32>::try_from(before.view([-1])).unwrap());
+
+        // A model file that carries its own copy of a frozen tensor is refused: sharing would
+        // silently replace it.
+        let dir = tempfile::tempdir().unwrap();
+        let v5 = root.join("models/stance-minilm-v5");
+        std::fs::copy(v5.join("config.json"), dir.path().join("config.json")).unwrap();
+        let mut tensors = Tensor::read_safetensors(v5.join("model.safetensors")).unwrap();
+        tensors.push((name.to_string(), Tensor::zeros([30522, 384], (Kind::Half, Device::Cpu))));
+        Tensor::write_safetensors(&tensors, dir.path().join("model.safetensors")).unwrap();
+        let error = CrossEncoder::load(dir.path(), &base, Device::Cpu).err().unwrap().to_string();
+        assert!(error.contains("belongs to the frozen base encoder"), "{error}");
     }
 
     #[test]
