@@ -44,10 +44,16 @@ fn cell<'a>(row: &'a Row, key: &str) -> &'a str {
 
 /// An error unless the file's rows have every one of `columns`.
 fn require(rows: &[Row], path: &Path, columns: &[&str]) -> Result<()> {
-    if let Some(first) = rows.first() {
-        if let Some(missing) = columns.iter().find(|c| !first.contains_key(**c)) {
-            anyhow::bail!("{}: no '{missing}' column: not a run folder this version of stance wrote", path.display());
-        }
+    match rows.first() {
+        Some(first) => require_columns(first.keys().map(String::as_str), path, columns),
+        None => Ok(()),
+    }
+}
+
+/// An error unless `header` names every one of `columns`.
+fn require_columns<'a>(header: impl Iterator<Item = &'a str> + Clone, path: &Path, columns: &[&str]) -> Result<()> {
+    if let Some(missing) = columns.iter().find(|c| !header.clone().any(|h| h == **c)) {
+        anyhow::bail!("{}: no '{missing}' column: not a run folder this version of stance wrote", path.display());
     }
     Ok(())
 }
@@ -174,35 +180,26 @@ impl SentenceRow {
     }
 }
 
-/// The strongest `EVIDENCE_PER_SIDE` sentences one way, kept as the file streams past:
-/// ordered by pull (strongest first), ties by file order (favor: earlier first; against:
-/// later first, as a reversed stable sort puts them).
+/// The strongest `EVIDENCE_PER_SIDE` sentences one way, kept as the file streams past, in
+/// descending order of `rank`: (pull, tie-break), the tie-break putting earlier rows first for
+/// favor and later rows first for against, as a reversed stable sort puts them.
 #[derive(Default)]
 struct Strongest {
-    kept: Vec<(f64, usize, Evidence)>,
+    kept: Vec<((f64, i64), Evidence)>,
 }
 
 impl Strongest {
-    fn offer(&mut self, strength: f64, row: usize, later_first: bool, evidence: impl FnOnce() -> Evidence) {
-        let before = |a: (f64, usize), b: (f64, usize)| match b.0.total_cmp(&a.0) {
-            std::cmp::Ordering::Equal => {
-                if later_first {
-                    a.1 > b.1
-                } else {
-                    a.1 < b.1
-                }
-            }
-            o => o == std::cmp::Ordering::Less,
-        };
-        let at = self.kept.iter().position(|k| before((strength, row), (k.0, k.1))).unwrap_or(self.kept.len());
+    fn offer(&mut self, rank: (f64, i64), evidence: impl FnOnce() -> Evidence) {
+        let outranks = |k: &(f64, i64)| rank.0.total_cmp(&k.0).then(rank.1.cmp(&k.1)).is_gt();
+        let at = self.kept.iter().position(|(k, _)| outranks(k)).unwrap_or(self.kept.len());
         if at < EVIDENCE_PER_SIDE {
-            self.kept.insert(at, (strength, row, evidence()));
+            self.kept.insert(at, (rank, evidence()));
             self.kept.truncate(EVIDENCE_PER_SIDE);
         }
     }
 
     fn into_evidence(self) -> Vec<Evidence> {
-        self.kept.into_iter().map(|k| k.2).collect()
+        self.kept.into_iter().map(|(_, e)| e).collect()
     }
 }
 
@@ -240,14 +237,12 @@ pub fn render(dir: &Path) -> Result<String> {
     // One pass over the sentences.
     let sentences_path = dir.join("sentences.csv");
     let mut reader = csv::Reader::from_path(&sentences_path).with_context(|| format!("{}: cannot read", sentences_path.display()))?;
-    let headers = reader.headers().with_context(|| format!("{}: cannot read the header", sentences_path.display()))?.clone();
-    if let Some(missing) =
-        ["doc_id", "outlet", "group", "sentence_id", "start", "end", "text", "stance", "p_favor", "p_against", "p_none", "sentiment"]
-            .iter()
-            .find(|c| !headers.iter().any(|h| h == **c))
-    {
-        anyhow::bail!("{}: no '{missing}' column: not a run folder this version of stance wrote", sentences_path.display());
-    }
+    let headers = reader.headers().with_context(|| format!("{}: cannot read the header", sentences_path.display()))?;
+    require_columns(
+        headers.iter(),
+        &sentences_path,
+        &["doc_id", "outlet", "group", "sentence_id", "start", "end", "text", "stance", "p_favor", "p_against", "p_none", "sentiment"],
+    )?;
     let (mut n_sentences, mut n_favor, mut n_against) = (0usize, 0usize, 0usize);
     let mut toward: HashMap<String, (Strongest, Strongest)> = HashMap::new();
     let mut spans: Vec<Vec<Span>> = (0..shown).map(|_| Vec::new()).collect();
@@ -259,14 +254,14 @@ pub fn render(dir: &Path) -> Result<String> {
             "against" => n_against += 1,
             _ => {}
         }
-        let i = doc_index.get(&s.doc_id).copied();
-        let anchor_of = |s: &SentenceRow| i.filter(|i| *i < shown).map(|i| anchor("s", i, &s.sentence_id)).unwrap_or_default();
+        // The document's index when the page shows it (only those sentences get an anchor).
+        let shown_at = doc_index.get(&s.doc_id).copied().filter(|i| *i < shown);
         let pull = s.pull();
         let evidence = |s: &SentenceRow| Evidence {
             text: s.text.clone(),
             doc_id: s.doc_id.clone(),
             outlet: s.outlet.clone(),
-            anchor: anchor_of(s),
+            anchor: shown_at.map(|i| anchor("s", i, &s.sentence_id)).unwrap_or_default(),
             label: s.stance.clone(),
             p_favor: s.p_favor.clone(),
             p_against: s.p_against.clone(),
@@ -274,12 +269,12 @@ pub fn render(dir: &Path) -> Result<String> {
         if pull >= EVIDENCE_MIN || pull <= -EVIDENCE_MIN {
             let (favor, against) = toward.entry(s.group.clone()).or_default();
             if pull >= EVIDENCE_MIN {
-                favor.offer(pull, row, false, || evidence(&s));
+                favor.offer((pull, -(row as i64)), || evidence(&s));
             } else {
-                against.offer(-pull, row, true, || evidence(&s));
+                against.offer((-pull, row as i64), || evidence(&s));
             }
         }
-        if let Some(i) = i.filter(|i| *i < shown) {
+        if let Some(i) = shown_at {
             let bound = |v: &str| {
                 v.parse::<usize>().with_context(|| format!("{}: record {}: '{v}' is not an offset", sentences_path.display(), row + 1))
             };

@@ -9,7 +9,6 @@
 use crate::{Error, Result};
 use rust_bert::bert::BertConfig;
 pub use stance_core::config::Precision;
-use std::collections::HashMap;
 use tch::{nn, Kind, Tensor};
 
 /// A weight quantized for [`Precision::Int8`]: `[in, out]` int8 and a scale per output.
@@ -89,16 +88,15 @@ pub struct FastBert {
     layers: Vec<Layer>,
     heads: i64,
     eps: f64,
-    precision: Precision,
 }
 
 impl FastBert {
-    /// The tensors of the BERT model whose variables sit under `prefix` (`""` for the root) in
-    /// `vars`; an error names the first tensor that is missing.
-    pub fn from_vars(vars: &HashMap<String, Tensor>, prefix: &str, config: &BertConfig) -> Result<Self> {
+    /// The tensors of the BERT model at the root of `vs`; an error names the first tensor that
+    /// is missing.
+    pub fn from_store(vs: &nn::VarStore, config: &BertConfig) -> Result<Self> {
+        let vars = vs.variables();
         let get = |name: &str| -> Result<Tensor> {
-            let full = format!("{prefix}{name}");
-            vars.get(&full).map(Tensor::shallow_clone).ok_or_else(|| Error::Torch(format!("the encoder has no tensor '{full}'")))
+            vars.get(name).map(Tensor::shallow_clone).ok_or_else(|| Error::Torch(format!("the encoder has no tensor '{name}'")))
         };
         let linear = |name: &str| -> Result<Linear> {
             Ok(Linear { weight: get(&format!("{name}.weight"))?, bias: get(&format!("{name}.bias"))?, quantized: None })
@@ -132,13 +130,7 @@ impl FastBert {
             heads: config.num_attention_heads,
             // rust-bert's BERT layer norms all use 1e-12 (as MiniLM's config.json says).
             eps: 1e-12,
-            precision: Precision::F32,
         })
-    }
-
-    /// The tensors of a model's variable store, by name.
-    pub fn from_store(vs: &nn::VarStore, prefix: &str, config: &BertConfig) -> Result<Self> {
-        Self::from_vars(&vs.variables(), prefix, config)
     }
 
     /// Sets the linear layers' arithmetic. Int8 quantizes the weights as they are now: a model
@@ -154,7 +146,6 @@ impl FastBert {
                 }
             }
         }
-        self.precision = precision;
     }
 
     /// The word-piece embedding table it reads.
@@ -162,9 +153,12 @@ impl FastBert {
         &self.word
     }
 
-    /// The linear layers' arithmetic.
+    /// The linear layers' arithmetic: int8 once they hold quantized weights.
     pub fn precision(&self) -> Precision {
-        self.precision
+        match self.layers.first() {
+            Some(layer) if layer.query.quantized.is_some() => Precision::Int8,
+            _ => Precision::F32,
+        }
     }
 
     fn norm(&self, x: &Tensor, n: &Norm) -> Tensor {

@@ -251,7 +251,7 @@ impl CrossEncoder {
         if let Some(name) = missing.iter().find(|n| !n.starts_with("head.")) {
             return Err(Error::file(weights, format!("weights file has no tensor '{name}'")));
         }
-        let fast = FastBert::from_store(&vs, "", &bert_config)?;
+        let fast = FastBert::from_store(&vs, &bert_config)?;
         let model = Self { vs, bert, fast, heads, tokenizer, config, base_files, hidden };
         for (name, tensor) in model.vs.variables() {
             if FROZEN_PREFIXES.iter().any(|p| name.starts_with(p)) {
