@@ -116,8 +116,8 @@ impl Precision {
 pub struct LabelerConfig {
     /// Word pieces per sentence before truncation. Default 128.
     pub max_tokens: usize,
-    /// Sentences per forward pass. Default 16 (measured: with int8 layers, 16 labels AllSides news
-    /// at 275 sentences/s and 550 MB peak, 32 at 230 and 700 MB; README, "Speed").
+    /// Sentences per forward pass. Default 16 (`bench/speed_knobs.sh`: with int8 layers, 16 labels
+    /// AllSides news at about 280 sentences/s and 500 MB peak, 32 at about 220 and 640–720 MB).
     pub batch_size: usize,
     /// Softmax temperature over cosine similarities. Default 0.05.
     pub temperature: f64,
