@@ -484,7 +484,7 @@ mod tests {
     #[test]
     fn the_fused_pass_gives_rust_berts_outputs_within_1e_5() {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-        let model = CrossEncoder::load(&root.join("models/stance-minilm-v5"), &root.join("models/base/files"), Device::Cpu).unwrap();
+        let model = CrossEncoder::load(&root.join("models/stance-minilm-v6"), &root.join("models/base/files"), Device::Cpu).unwrap();
         // Lengths from two word pieces to past the model's limit, so padding and truncation
         // both occur in one batch.
         let long = "Tokyo's plan to double defence spending by 2027 ".repeat(20);
@@ -519,7 +519,7 @@ mod tests {
     fn two_models_share_one_copy_of_the_frozen_embeddings_and_label_as_before() {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
         let base = root.join("models/base/files");
-        let stance = CrossEncoder::load(&root.join("models/stance-minilm-v5"), &base, Device::Cpu).unwrap();
+        let stance = CrossEncoder::load(&root.join("models/stance-minilm-v6"), &base, Device::Cpu).unwrap();
         let mut sentiment = CrossEncoder::load(&root.join("models/sentiment-minilm-newsmtsc"), &base, Device::Cpu).unwrap();
         let batch = sentiment.encode(&[("the overall tone", "A dreadful, shameful decision."), ("Japan", "Tokyo won praise.")]);
         let before = tch::no_grad(|| sentiment.forward(&batch, false)).unwrap()["sentiment"].copy();
@@ -535,9 +535,9 @@ mod tests {
         // A model file that carries its own copy of a frozen tensor is refused: sharing would
         // silently replace it.
         let dir = tempfile::tempdir().unwrap();
-        let v5 = root.join("models/stance-minilm-v5");
-        std::fs::copy(v5.join("config.json"), dir.path().join("config.json")).unwrap();
-        let mut tensors = Tensor::read_safetensors(v5.join("model.safetensors")).unwrap();
+        let v6 = root.join("models/stance-minilm-v6");
+        std::fs::copy(v6.join("config.json"), dir.path().join("config.json")).unwrap();
+        let mut tensors = Tensor::read_safetensors(v6.join("model.safetensors")).unwrap();
         tensors.push((name.to_string(), Tensor::zeros([30522, 384], (Kind::Half, Device::Cpu))));
         Tensor::write_safetensors(&tensors, dir.path().join("model.safetensors")).unwrap();
         let error = CrossEncoder::load(dir.path(), &base, Device::Cpu).err().unwrap().to_string();
@@ -547,7 +547,7 @@ mod tests {
     #[test]
     fn int8_linear_layers_stay_close_to_f32_and_switch_back_exactly() {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-        let mut model = CrossEncoder::load(&root.join("models/stance-minilm-v5"), &root.join("models/base/files"), Device::Cpu).unwrap();
+        let mut model = CrossEncoder::load(&root.join("models/stance-minilm-v6"), &root.join("models/base/files"), Device::Cpu).unwrap();
         let pairs: Vec<(&str, &str)> = vec![
             ("Japan's rearmament", "Japan is right to strengthen its defences against a growing threat."),
             ("Japan's rearmament", "Tokyo's reckless military expansion endangers the whole region."),
