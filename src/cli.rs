@@ -361,7 +361,8 @@ pub struct EvalArgs {
     /// Predictions: a sentences.csv written by `stance run`.
     #[arg(long, value_name = "FILE", requires = "gold")]
     pub pred: Option<PathBuf>,
-    /// Where to write the metrics as CSV [default: eval.csv beside --pred, or beside --data].
+    /// Where to write the metrics as CSV [default: eval.csv beside --pred; with --data or --cv,
+    /// only printed unless --out is given, so nothing is written into a data folder].
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
     /// Cross-validate adaptation with K folds: every row is scored by a model adapted on the

@@ -291,6 +291,14 @@ fn eval_scores_the_lexicon_baseline_and_models_on_tagged_rows() {
         stance(&["eval", "--data", data.to_str().unwrap(), "--task", "sentiment", "--rows", "sentences", "--out", out.to_str().unwrap()]);
     assert_ok(&output);
     assert!(text(&output.stdout).contains("sentiment on 3 rows"), "{}", text(&output.stdout));
+    // Without --out the figures are printed and nothing is written beside the data.
+    let before: std::collections::BTreeSet<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    let output = stance(&["eval", "--data", data.to_str().unwrap(), "--task", "sentiment", "--lexicon"]);
+    assert_ok(&output);
+    assert!(text(&output.stdout).contains("macro-F1 1.000"), "{}", text(&output.stdout));
+    assert!(!text(&output.stdout).contains("written to"), "{}", text(&output.stdout));
+    let after: std::collections::BTreeSet<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(before, after, "eval --data wrote into the data's folder");
     let bad = dir.path().join("bad.jsonl");
     std::fs::write(&bad, format!("{}\n{}", lines[0], r#"{"sentence_normalized": "x", "targets": [{"mention": "x", "polarity": 3.0}]}"#))
         .unwrap();

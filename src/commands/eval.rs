@@ -52,14 +52,17 @@ pub fn execute(a: EvalArgs) -> Result<()> {
             let (adapted, baseline) = cross_validate(&settings, k, &Bar::steps())?;
             let adapted_metrics = score(settings.task, &settings.train, &adapted);
             let baseline_metrics = score(settings.task, &settings.train, &baseline);
-            let out = a.out.clone().unwrap_or_else(|| data.with_file_name(format!("cv{k}-{}.csv", settings.task)));
             let scored = [("unadapted", &baseline_metrics), ("adapted (out-of-fold)", &adapted_metrics)];
-            write_atomic(&out, &metrics_csv(&[("unadapted", &baseline_metrics), ("adapted", &adapted_metrics)])?)?;
             println!("{k}-fold cross-validation on {} rows of {}", settings.train.len(), data.display());
             for (name, m) in scored {
                 println!("  {name:<22} {}", metrics_line(m));
             }
-            println!("metrics written to {}", out.display());
+            // Tagged rows usually sit in a data folder that is not ours to write into (a shared
+            // dataset, or eval/ in this repository): the CSV is written only where asked.
+            if let Some(out) = &a.out {
+                write_atomic(out, &metrics_csv(&[("unadapted", &baseline_metrics), ("adapted", &adapted_metrics)])?)?;
+                println!("metrics written to {}", out.display());
+            }
         }
         (None, None, None, Some(data)) => {
             let (task, rows) = (a.training.task, tagged_rows(&a.training, data)?);
@@ -80,11 +83,12 @@ pub fn execute(a: EvalArgs) -> Result<()> {
                 (name, predicted)
             };
             let m = score(task, &rows, &predicted);
-            let out = a.out.clone().unwrap_or_else(|| data.with_file_name(format!("scores-{}.csv", task)));
-            write_atomic(&out, &metrics_csv(&[(name.as_str(), &m)])?)?;
             println!("{} on {} rows of {}", task, rows.len(), data.display());
             println!("  {name}: {}", metrics_line(&m));
-            println!("metrics written to {}", out.display());
+            if let Some(out) = &a.out {
+                write_atomic(out, &metrics_csv(&[(name.as_str(), &m)])?)?;
+                println!("metrics written to {}", out.display());
+            }
         }
         _ => bail!("eval needs --gold and --pred, or --data FILE (with --cv K to cross-validate adaptation)"),
     }

@@ -22,8 +22,6 @@ fn csv_files(dir: &str) -> Vec<std::path::PathBuf> {
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|e| e == "csv"))
-        // `stance eval --data FILE` writes its scores beside FILE (scores-TASK.csv): not a set.
-        .filter(|p| !p.file_name().unwrap().to_string_lossy().starts_with("scores-"))
         .collect();
     files.sort();
     files
