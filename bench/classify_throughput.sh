@@ -8,8 +8,7 @@ cd "$(dirname "$0")/.."
 copies="${1:-20}"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
-for f in seeds/*.txt; do target/release/stance split "$f"; done > "$work/one.txt"
-for _ in $(seq 1 "$copies"); do cat "$work/one.txt"; done > "$work/sentences.txt"
+bench/seed_sentences.sh "$copies" > "$work/sentences.txt"
 echo "$(wc -l < "$work/sentences.txt") sentences"
 for options in "--labeler zero-shot" "--labeler trained --sentiment zero-shot" "--labeler trained"; do
     printf '%-40s ' "$options"

@@ -9,8 +9,7 @@ cd "$(dirname "$0")/.."
 a=$1 b=$2 copies=${3:-10} rounds=${4:-2}
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
-for f in seeds/*.txt; do target/release/stance split "$f"; done > "$work/one.txt"
-for _ in $(seq 1 "$copies"); do cat "$work/one.txt"; done > "$work/sentences.txt"
+bench/seed_sentences.sh "$copies" > "$work/sentences.txt"
 echo "$(wc -l < "$work/sentences.txt") sentences"
 for round in $(seq 1 "$rounds"); do
   for model in "$a" "$b"; do

@@ -13,8 +13,7 @@ rounds=${1:-2}
 S=target/release/stance
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-for f in seeds/*.txt; do $S split "$f"; done >"$work/one.txt"
-for _ in $(seq 10); do cat "$work/one.txt"; done >"$work/sentences.txt"
+bench/seed_sentences.sh 10 >"$work/sentences.txt"
 config() { sed "s/^batch_size = .*/batch_size = $1/" stance.toml >"$work/cfg-$1.toml"; echo "$work/cfg-$1.toml"; }
 rate() { sed -n 's/.*(\([0-9.]*\) sentences\/s.*/\1/p' "$1" | tail -1; }
 for round in $(seq "$rounds"); do

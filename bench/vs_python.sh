@@ -23,8 +23,7 @@ if ! "$venv/bin/python" -c "import torch, transformers" 2>/dev/null; then
 fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-for f in seeds/*.txt; do target/release/stance split "$f"; done >"$work/one.txt"
-for _ in $(seq 1 "$copies"); do cat "$work/one.txt"; done >"$work/sentences.txt"
+bench/seed_sentences.sh "$copies" >"$work/sentences.txt"
 n=$(wc -l <"$work/sentences.txt")
 echo "$n sentences, $threads threads, $(nproc) cores; torch $("$venv/bin/python" -c 'import torch; print(torch.__version__)'), transformers $("$venv/bin/python" -c 'import transformers; print(transformers.__version__)')"
 export STANCE_THREADS=$threads

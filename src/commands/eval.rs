@@ -14,7 +14,7 @@ use stance_core::output::write_atomic;
 use stance_core::stats::Metrics;
 use stance_model::model::CrossEncoder;
 use stance_model::train::cv::{cross_validate, predict_labels_with, score};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Runs `stance eval`.
 pub fn execute(a: EvalArgs) -> Result<()> {
@@ -57,12 +57,7 @@ pub fn execute(a: EvalArgs) -> Result<()> {
             for (name, m) in scored {
                 println!("  {name:<22} {}", metrics_line(m));
             }
-            // Tagged rows usually sit in a data folder that is not ours to write into (a shared
-            // dataset, or eval/ in this repository): the CSV is written only where asked.
-            if let Some(out) = &a.out {
-                write_atomic(out, &metrics_csv(&[("unadapted", &baseline_metrics), ("adapted", &adapted_metrics)])?)?;
-                println!("metrics written to {}", out.display());
-            }
+            write_if_asked(a.out.as_deref(), &[("unadapted", &baseline_metrics), ("adapted", &adapted_metrics)])?;
         }
         (None, None, None, Some(data)) => {
             let (task, rows) = (a.training.task, tagged_rows(&a.training, data)?);
@@ -85,12 +80,20 @@ pub fn execute(a: EvalArgs) -> Result<()> {
             let m = score(task, &rows, &predicted);
             println!("{} on {} rows of {}", task, rows.len(), data.display());
             println!("  {name}: {}", metrics_line(&m));
-            if let Some(out) = &a.out {
-                write_atomic(out, &metrics_csv(&[(name.as_str(), &m)])?)?;
-                println!("metrics written to {}", out.display());
-            }
+            write_if_asked(a.out.as_deref(), &[(name.as_str(), &m)])?;
         }
         _ => bail!("eval needs --gold and --pred, or --data FILE (with --cv K to cross-validate adaptation)"),
+    }
+    Ok(())
+}
+
+/// Writes the metrics of --data and --cv to `out` when one is given. Tagged rows usually sit in a
+/// folder that is not ours to write into (a shared dataset, or eval/ in this repository), so
+/// without --out they are only printed.
+fn write_if_asked(out: Option<&Path>, scored: &[(&str, &Metrics)]) -> Result<()> {
+    if let Some(out) = out {
+        write_atomic(out, &metrics_csv(scored)?)?;
+        println!("metrics written to {}", out.display());
     }
     Ok(())
 }
