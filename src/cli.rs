@@ -66,6 +66,10 @@ pub enum Command {
     /// to continue an interrupted run.
     #[command(after_help = TRAIN_EXAMPLES)]
     Train(TrainArgs),
+    /// Average the weights of models trained from the same start with different seeds (a
+    /// "model soup"): one model that does not hang on one seed's luck, as fast as each.
+    #[command(after_help = AVERAGE_EXAMPLES)]
+    Average(AverageArgs),
     /// Compare predicted labels with hand-tagged gold labels (--gold, --pred), or measure what
     /// adapting a model to your tags buys, by K-fold cross-validation (--cv K --data FILE).
     #[command(
@@ -193,6 +197,21 @@ pub struct SampleArgs {
     /// The sheet to write (CSV).
     #[arg(long, value_name = "FILE")]
     pub out: PathBuf,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct AverageArgs {
+    /// Folder the averaged model is written to (config.json, model.safetensors, training.json
+    /// naming every ingredient and its sha256); replaced whole, atomically.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Folder with the base encoder [default: as for run].
+    #[arg(long, value_name = "DIR")]
+    pub model_dir: Option<PathBuf>,
+    /// The trained models to average: at least two, with the same config.json, best trained
+    /// from the same --init on the same rows with different --seed.
+    #[arg(value_name = "MODEL", num_args = 2.., required = true)]
+    pub models: Vec<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -507,6 +526,13 @@ pub struct TrainArgs {
     #[command(flatten)]
     pub training: TrainingArgs,
 }
+
+const AVERAGE_EXAMPLES: &str = "\
+Example (three seeds of one recipe, then their mean):
+  for s in 13 29 41; do
+    stance train --init models/stance-minilm-v6 --data rows/train.csv --dev rows/dev.csv --epochs 2 --seed $s --out seed-$s
+  done
+  stance average --out soup seed-13 seed-29 seed-41";
 
 const TRAIN_EXAMPLES: &str = "\
 Examples:

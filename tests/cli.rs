@@ -1419,3 +1419,27 @@ fn a_jsonl_corpus_runs_like_a_manifest_and_its_errors_name_the_line() {
     let output = stance(&["run", "--corpus", corpus.to_str().unwrap(), "--out", out.to_str().unwrap(), "--field", "colour=x"]);
     assert_one_line_error(&output, "--field 'colour': not a document property");
 }
+
+#[test]
+fn average_writes_a_model_that_classify_reads_and_refuses_unlike_models_in_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("soup");
+    let out_arg = out.to_str().unwrap();
+    // Unlike models (another pooling): one line naming the file, non-zero, nothing written.
+    let refused = stance(&["average", "--out", out_arg, "models/stance-minilm-v6", "models/stance-minilm-vast"]);
+    assert!(!refused.status.success());
+    let err = text(&refused.stderr);
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(err.contains("models/stance-minilm-vast/config.json"), "{err}");
+    assert!(!out.exists());
+    // Writing the mean over one of its ingredients is refused before anything is read.
+    let over = stance(&["average", "--out", "models/stance-minilm-v6", "models/stance-minilm-v5", "models/stance-minilm-v6"]);
+    assert!(!over.status.success() && text(&over.stderr).contains("--out is one of the averaged models"));
+
+    assert_ok(&stance(&["average", "--out", out_arg, "models/stance-minilm-v6", "models/stance-minilm-v6"]));
+    let sentence = "Japan's rearmament is a reckless gamble that endangers the whole region.\n";
+    let shipped = stance_with_stdin(&["classify", "--model", "models/stance-minilm-v6"], sentence);
+    let averaged = stance_with_stdin(&["classify", "--model", out_arg], sentence);
+    assert_ok(&averaged);
+    assert_eq!(text(&averaged.stdout), text(&shipped.stdout), "a model averaged with itself labels differently");
+}

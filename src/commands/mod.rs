@@ -2,6 +2,7 @@
 //! [`crate::resolve`]), calls the library, and tells the user what happened.
 
 pub mod agree;
+pub mod average;
 pub mod classify;
 pub mod data;
 pub mod eval;
@@ -26,6 +27,7 @@ pub fn execute(args: crate::cli::Args) -> anyhow::Result<()> {
         Command::Classify(a) => classify::execute(a),
         Command::Train(a) => train::execute(a),
         Command::Eval(a) => eval::execute(a),
+        Command::Average(a) => average::execute(a),
         Command::Sample(a) => sample::execute(a),
         Command::Agree(a) => agree::execute(a),
         Command::Tag(a) => tag::execute(a),

@@ -5,9 +5,11 @@
 //!
 //! The parts: `optim` (AdamW, schedule, clipping), `batches` (the seeded order of rows),
 //! `checkpoint` (state on disk, fingerprint), and [`cv`] (scoring and K-fold
-//! cross-validation of adaptation to a user's own tags, `stance eval --cv`). This module holds
-//! the settings and the loop.
+//! cross-validation of adaptation to a user's own tags, `stance eval --cv`), and [`average`]
+//! (the mean of several seeds' weights, `stance average`). This module holds the settings and
+//! the loop.
 
+pub mod average;
 mod batches;
 mod checkpoint;
 pub mod cv;
