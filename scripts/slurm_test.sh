@@ -86,7 +86,7 @@ fi
 # configuration are named by absolute paths: the jobs run in another folder.
 export STANCE_THREADS=1 STANCE=$S
 models=(--config "$repo/stance.toml" --model-dir "$(readlink -f models/base/files)"
-  --model "$(readlink -f "${STANCE_MODEL:-models/stance-minilm-v6}")"
+  --model "$(readlink -f "${STANCE_MODEL:-models/stance-minilm-v7}")"
   --sentiment-model "$(readlink -f "${STANCE_SENTIMENT_MODEL:-models/sentiment-minilm-newsmtsc}")")
 start=$(date +%s%N)
 $S --quiet run --manifest "$work/corpus/subset.csv" --out "$work/single" "${models[@]}"

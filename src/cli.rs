@@ -73,7 +73,7 @@ pub enum Command {
     /// Compare predicted labels with hand-tagged gold labels (--gold, --pred), or measure what
     /// adapting a model to your tags buys, by K-fold cross-validation (--cv K --data FILE).
     #[command(
-        after_help = "Examples:\n  stance eval --gold eval/gold/seeds.csv --pred out/seeds/sentences.csv\n  stance eval --cv 5 --data eval/gold/seeds.csv --init models/stance-minilm-v6"
+        after_help = "Examples:\n  stance eval --gold eval/gold/seeds.csv --pred out/seeds/sentences.csv\n  stance eval --cv 5 --data eval/gold/seeds.csv --init models/stance-minilm-v7"
     )]
     Eval(EvalArgs),
     /// Write a tagging sheet: sentences of a run chosen by a named, seeded strategy (random,
@@ -269,7 +269,7 @@ pub struct ModelArgs {
     #[arg(long, value_enum, default_value = "trained")]
     pub sentiment: SentimentKind,
     /// The trained model's folder, for --labeler trained.
-    /// [default: $STANCE_MODEL, else models/stance-minilm-v6 here or beside the program]
+    /// [default: $STANCE_MODEL, else models/stance-minilm-v7 here or beside the program]
     #[arg(long, value_name = "DIR")]
     pub model: Option<PathBuf>,
     /// The trained sentiment model's folder, for --labeler trained when the stance model has
@@ -538,7 +538,8 @@ const TRAIN_EXAMPLES: &str = "\
 Examples:
   # the shipped stance model: VAST, then hand-written rows, then news and analysis rows with the
   # AllSides gold of fold 0, then implicit-evaluation and analysis-register rows, then
-  # analysis-prose rows (see models/stance-minilm-v6/README.md)
+  # analysis-prose rows, then target-contrast rows in three seeds, averaged
+  # (see models/stance-minilm-v7/README.md)
   stance train --data ../shared/datasets/vast/vast_train.csv --dev ../shared/datasets/vast/vast_dev.compact.csv \\
       --format vast --epochs 2 --max-tokens 112 \\
       --pooling interact --out models/stance-minilm-vast-v2
@@ -554,11 +555,17 @@ Examples:
   stance data compose data/recipes/stance-v6-stage5.toml --out rows6
   stance train --init models/stance-minilm-v5 --data rows6/train.csv --dev rows6/dev.csv --epochs 2 \\
       --out models/stance-minilm-v6
+  stance data compose data/recipes/stance-v7-stage6.toml --out rows7
+  for s in 13 29 41; do
+    stance train --init models/stance-minilm-v6 --data rows7/train.csv --dev rows7/dev.csv --epochs 2 \\
+        --seed $s --out v7-seed-$s
+  done
+  stance average --out models/stance-minilm-v7 v7-seed-13 v7-seed-29 v7-seed-41
   # the shipped sentiment model (NewsMTSC; see models/sentiment-minilm-newsmtsc/README.md)
   stance train --task sentiment --data ../shared/datasets/newsmtsc/train.jsonl --holdout 0.1 \\
       --max-tokens 96 --out models/sentiment-minilm-newsmtsc
   # adapt the stance model to your own hand-tagged sentences (gold-format CSV)
-  stance train --init models/stance-minilm-v6 --data my_tags.csv --out models/stance-mine";
+  stance train --init models/stance-minilm-v7 --data my_tags.csv --out models/stance-mine";
 
 /// Parses `--device`: `auto` (CUDA when present), `cpu`, `cuda` or `cuda:N`.
 pub fn parse_device(name: &str) -> Result<Device, String> {

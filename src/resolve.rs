@@ -6,7 +6,7 @@
 //! |---|---|---|
 //! | `STANCE_MODEL_DIR` | the base encoder's folder | `models/base/files`, else the setup cache |
 //! | `STANCE_CACHE` | the setup script's cache | `~/.cache/stance` |
-//! | `STANCE_MODEL` | the stance model | `models/stance-minilm-v6` |
+//! | `STANCE_MODEL` | the stance model | `models/stance-minilm-v7` |
 //! | `STANCE_SENTIMENT_MODEL` | the sentiment model | `models/sentiment-minilm-newsmtsc` |
 //! | `USER` | the annotator of `stance tag` | `unknown` |
 
@@ -53,7 +53,7 @@ pub fn base_model_dir(given: Option<&Path>) -> PathBuf {
 pub fn shipped_model(task: Task) -> PathBuf {
     let (var, name) = match task {
         Task::Sentiment => ("STANCE_SENTIMENT_MODEL", "models/sentiment-minilm-newsmtsc"),
-        Task::Stance => ("STANCE_MODEL", "models/stance-minilm-v6"),
+        Task::Stance => ("STANCE_MODEL", "models/stance-minilm-v7"),
     };
     if let Some(dir) = std::env::var_os(var) {
         return dir.into();

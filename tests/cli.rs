@@ -142,7 +142,7 @@ fn run_writes_every_report_for_all_five_seeds() {
     assert!(run["sentences_per_second"].as_f64().unwrap() > 0.0);
     assert_eq!(run["versions"]["libtorch"].as_str().unwrap().split('+').next(), Some("2.4.0"));
     let sums = std::fs::read_to_string(root().join("models/base/SHA256SUMS")).unwrap()
-        + &std::fs::read_to_string(root().join("models/stance-minilm-v6/SHA256SUMS")).unwrap()
+        + &std::fs::read_to_string(root().join("models/stance-minilm-v7/SHA256SUMS")).unwrap()
         + &std::fs::read_to_string(root().join("models/sentiment-minilm-newsmtsc/SHA256SUMS")).unwrap();
     assert_eq!(run["labeler"], "trained", "the trained model is the default labeler, named as on the command line");
     assert_eq!(run["labeler_model"], "cross-encoder");
@@ -763,7 +763,7 @@ fn seed_group_indices_point_the_way_the_gold_does() {
         let (value, low, high): (f64, f64, f64) =
             (p["stance_index"].parse().unwrap(), p["stance_index_low"].parse().unwrap(), p["stance_index_high"].parse().unwrap());
         let g = gold(&p["key"]);
-        // With v6 all three groups have the gold's sign raw (v5 had the six-sentence academic
+        // With v6 and v7 all three groups have the gold's sign raw (v5 had the six-sentence academic
         // abstract the wrong way: models/stance-minilm-v6/README.md).
         let same_sign = value != 0.0 && value.signum() == g.signum();
         assert!(same_sign, "{}: raw {value:.3} ({low:.3} to {high:.3}) vs the gold's {g:.3}", p["key"]);
