@@ -38,6 +38,12 @@ pub fn average(dirs: &[PathBuf], base_dir: &Path, out: &Path) -> Result<Vec<Ingr
     if dirs.len() < 2 {
         crate::invalid!("averaging needs at least two models, got {}", dirs.len());
     }
+    // Writing the mean over an ingredient would destroy it (and its training record).
+    if let Ok(target) = out.canonicalize() {
+        if let Some(dir) = dirs.iter().find(|d| d.canonicalize().is_ok_and(|d| d == target)) {
+            return Err(Error::file(dir, "is the --out folder too; write the mean to another folder"));
+        }
+    }
     let first = CrossEncoder::load(&dirs[0], base_dir, Device::Cpu)?;
     let config = serde_json::to_value(&first.config)?;
     let mut sums: Vec<(String, Tensor)> = first.trainable().into_iter().map(|(n, t)| (n, t.detach().to_kind(Kind::Float).copy())).collect();
@@ -45,17 +51,32 @@ pub fn average(dirs: &[PathBuf], base_dir: &Path, out: &Path) -> Result<Vec<Ingr
     for dir in &dirs[1..] {
         let model = CrossEncoder::load(dir, base_dir, Device::Cpu)?;
         if serde_json::to_value(&model.config)? != config {
+            let differing: Vec<&str> = ["base_sha256", "max_tokens", "heads", "pooling", "sentence_target"]
+                .into_iter()
+                .filter(|k| config.get(*k) != serde_json::to_value(&model.config).ok().as_ref().and_then(|c| c.get(*k)))
+                .collect();
             return Err(Error::file(
                 dir.join("config.json"),
                 format!(
-                    "differs from {}: averaged models must share base, heads, pooling and pair length",
-                    dirs[0].join("config.json").display()
+                    "differs from {} in {}: averaged models must share base, heads, pooling and pair length",
+                    dirs[0].join("config.json").display(),
+                    if differing.is_empty() { "its fields".to_string() } else { differing.join(", ") }
                 ),
             ));
         }
-        // Equal configs give the same tensors by name and shape (load checked them).
-        for ((name, sum), (other, tensor)) in sums.iter_mut().zip(model.trainable()) {
-            debug_assert_eq!(*name, other);
+        // Equal configs give the same tensors by name and shape (load checked them); checked
+        // anyway, since a misaligned sum would be a silent nonsense model.
+        let tensors = model.trainable();
+        if tensors.len() != sums.len() {
+            return Err(Error::file(dir.join("model.safetensors"), "holds another set of tensors than the first model"));
+        }
+        for ((name, sum), (other, tensor)) in sums.iter_mut().zip(tensors) {
+            if *name != other || sum.size() != tensor.size() {
+                return Err(Error::file(
+                    dir.join("model.safetensors"),
+                    format!("tensor '{other}' does not match the first model's '{name}'"),
+                ));
+            }
             *sum += tensor.detach().to_kind(Kind::Float);
         }
         ingredients.push(ingredient(dir)?);
@@ -153,10 +174,23 @@ mod tests {
         std::fs::copy(v6.join("model.safetensors"), other.join("model.safetensors")).unwrap();
         let config = std::fs::read_to_string(v6.join("config.json")).unwrap().replace("\"max_tokens\": 112", "\"max_tokens\": 64");
         std::fs::write(other.join("config.json"), config).unwrap();
-        assert!(average(&[v6.clone(), other], &base, &out).is_err());
+        let err = average(&[v6.clone(), other.clone()], &base, &out).unwrap_err().to_string();
+        assert!(err.contains("other/config.json") && err.contains("in max_tokens"), "{err}");
         let err = average(std::slice::from_ref(&v6), &base, &out).unwrap_err().to_string();
         assert!(err.contains("at least two"), "{err}");
         assert!(!out.exists(), "a refused average left {}", out.display());
-        assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 1, "staging left behind");
+        // The mean is never written over one of its ingredients.
+        let err = average(&[v6.clone(), other.clone()], &base, &other).unwrap_err().to_string();
+        assert!(err.contains("is the --out folder too"), "{err}");
+        // A previous result in --out stays whole when an average is refused after the models
+        // are read (--out now holds a file an average does not write).
+        average(&[v6.clone(), v6.clone()], &base, &out).unwrap();
+        let before = std::fs::read(out.join("model.safetensors")).unwrap();
+        std::fs::write(out.join("notes.txt"), "mine").unwrap();
+        let err = average(&[repo("models/stance-minilm-v5"), v6.clone()], &base, &out).unwrap_err().to_string();
+        assert!(err.contains("notes.txt"), "{err}");
+        assert_eq!(std::fs::read(out.join("model.safetensors")).unwrap(), before, "the previous result changed");
+        let entries = std::fs::read_dir(tmp.path()).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect::<Vec<_>>();
+        assert!(entries.iter().all(|e| !e.contains("staging")), "staging left behind: {entries:?}");
     }
 }
