@@ -1436,7 +1436,9 @@ fn average_writes_a_model_that_classify_reads_and_refuses_unlike_models_in_one_l
     let over = stance(&["average", "--out", "models/stance-minilm-v6", "models/stance-minilm-v5", "models/stance-minilm-v6"]);
     assert!(!over.status.success() && text(&over.stderr).contains("is the --out folder too"));
 
-    assert_ok(&stance(&["average", "--out", out_arg, "models/stance-minilm-v6", "models/stance-minilm-v6"]));
+    let same = stance(&["average", "--out", out_arg, "models/stance-minilm-v6", "models/stance-minilm-v6"]);
+    assert_ok(&same);
+    assert!(text(&same.stderr).contains("given more than once"), "no warning: {}", text(&same.stderr));
     let sentence = "Japan's rearmament is a reckless gamble that endangers the whole region.\n";
     let shipped = stance_with_stdin(&["classify", "--model", "models/stance-minilm-v6"], sentence);
     let averaged = stance_with_stdin(&["classify", "--model", out_arg], sentence);
