@@ -27,14 +27,15 @@ def macro_f1(gold, pred, labels):
     return sum(scores) / len(scores), scores
 
 
-def classify(binary, rows, header):
+def classify(binary, rows, header, options=("--labeler", "zero-shot")):
+    """Labels `rows` (lists under `header`) with `stance classify OPTIONS`; its CSV rows."""
     with tempfile.NamedTemporaryFile("w", suffix=".csv", delete=False, newline="") as f:
         w = csv.writer(f)
         w.writerow(header)
         w.writerows(rows)
         path = f.name
     try:
-        out = subprocess.run([binary, "classify", "--labeler", "zero-shot", "--input", path], check=True, capture_output=True, text=True).stdout
+        out = subprocess.run([binary, "-q", "classify", *options, "--input", path], check=True, capture_output=True, text=True).stdout
     finally:
         os.unlink(path)
     return list(csv.DictReader(out.splitlines()))

@@ -8,55 +8,35 @@ distinguishable from zero.
 Usage (after `make build`):
   eval/paired_bootstrap.py eval/written/japan-rearmament-test-6.csv models/stance-minilm-v7 models/stance-minilm-v6
 The set needs columns text, target, stance; each model labels it with `stance classify`."""
-import csv, random, subprocess, sys, tempfile
+import csv, random, sys
+
+from calibrate_zero_shot import classify, macro_f1
 
 LABELS = ["favor", "against", "none"]
 
 
-def labels(model, rows):
-    with tempfile.NamedTemporaryFile("w", suffix=".csv", newline="", encoding="utf-8") as f:
-        w = csv.writer(f, lineterminator="\n")
-        w.writerow(["text", "target"])
-        w.writerows([r["text"], r["target"]] for r in rows)
-        f.flush()
-        out = subprocess.run(["target/release/stance", "-q", "classify", "--input", f.name, "--model", model],
-                             check=True, capture_output=True, text=True).stdout
-    return [r["stance"] for r in csv.DictReader(out.splitlines())]
+def false_stance(gold, pred):
+    none = [p for g, p in zip(gold, pred) if g == "none"]
+    return sum(p != "none" for p in none) / len(none)
 
 
-def macro_f1(idx, gold, pred):
-    f1 = []
-    for l in LABELS:
-        tp = sum(gold[i] == l and pred[i] == l for i in idx)
-        wrong = sum((gold[i] == l) != (pred[i] == l) for i in idx)
-        f1.append(2 * tp / (2 * tp + wrong) if tp else 0.0)
-    return sum(f1) / len(LABELS)
-
-
-def false_stance(idx, gold, pred):
-    none = [i for i in idx if gold[i] == "none"]
-    return sum(pred[i] != "none" for i in none) / len(none)
+MEASURES = {"macro-F1": lambda g, p: macro_f1(g, p, LABELS)[0], "none called favor or against": false_stance}
 
 
 def main():
     path, a, b = sys.argv[1:4]
     rows = list(csv.DictReader(open(path, encoding="utf-8")))
     gold = [r["stance"] for r in rows]
-    pa, pb = labels(a, rows), labels(b, rows)
+    pairs = [[r["text"], r["target"]] for r in rows]
+    pa, pb = ([r["stance"] for r in classify("target/release/stance", pairs, ["text", "target"], ("--model", m))] for m in (a, b))
     assert len(pa) == len(pb) == len(gold), "a model labelled another number of rows"
-    idx = list(range(len(gold)))
     rng = random.Random(13)
-    diffs = {"macro-F1": [], "none called favor or against": []}
-    for _ in range(2000):
-        s = [rng.choice(idx) for _ in idx]
-        diffs["macro-F1"].append(macro_f1(s, gold, pa) - macro_f1(s, gold, pb))
-        diffs["none called favor or against"].append(false_stance(s, gold, pa) - false_stance(s, gold, pb))
-    point = {"macro-F1": macro_f1(idx, gold, pa) - macro_f1(idx, gold, pb),
-             "none called favor or against": false_stance(idx, gold, pa) - false_stance(idx, gold, pb)}
+    samples = [[rng.randrange(len(gold)) for _ in gold] for _ in range(2000)]
     print(f"{path}: {len(rows)} rows; A = {a}, B = {b}")
-    for name, ds in diffs.items():
-        ds.sort()
-        print(f"  {name}: A - B = {point[name]:+.3f} (95% CI {ds[49]:+.3f} to {ds[1949]:+.3f})")
+    for name, measure in MEASURES.items():
+        diff = lambda idx: measure([gold[i] for i in idx], [pa[i] for i in idx]) - measure([gold[i] for i in idx], [pb[i] for i in idx])
+        ds = sorted(diff(s) for s in samples)
+        print(f"  {name}: A - B = {diff(range(len(gold))):+.3f} (95% CI {ds[49]:+.3f} to {ds[1949]:+.3f})")
 
 
 main()

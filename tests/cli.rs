@@ -737,9 +737,9 @@ fn tag_is_driven_by_keys_in_a_terminal_saves_each_answer_and_resumes() {
 
 /// The stance index of each seed group must point the way the hand-tagged gold's does (gold
 /// index = share favor − share against of the tags): the check that the index measures stance,
-/// not how often a group writes about the military. With the default model v7 (and v6 before it) the raw index
-/// has the gold's sign for all three groups (README, "Stance quality"), and so has the
-/// error-adjusted index, calibrated on the seed gold itself (in-sample: a check of the
+/// not how often a group writes about the military. With the default model v7 (and v6 before
+/// it) the raw index has the gold's sign for all three groups (README, "Stance quality"), and so
+/// has the error-adjusted index, calibrated on the seed gold itself (in-sample: a check of the
 /// machinery, not a quality figure). The criterion also accepts an interval that holds
 /// the gold; both are held to the stricter sign test, so a model that loses a sign fails here.
 #[test]
@@ -763,8 +763,8 @@ fn seed_group_indices_point_the_way_the_gold_does() {
         let (value, low, high): (f64, f64, f64) =
             (p["stance_index"].parse().unwrap(), p["stance_index_low"].parse().unwrap(), p["stance_index_high"].parse().unwrap());
         let g = gold(&p["key"]);
-        // With v6 and v7 all three groups have the gold's sign raw (v5 had the six-sentence academic
-        // abstract the wrong way: models/stance-minilm-v6/README.md).
+        // With v6 and v7 all three groups have the gold's sign raw (v5 had the six-sentence
+        // academic abstract the wrong way: models/stance-minilm-v6/README.md).
         let same_sign = value != 0.0 && value.signum() == g.signum();
         assert!(same_sign, "{}: raw {value:.3} ({low:.3} to {high:.3}) vs the gold's {g:.3}", p["key"]);
         assert!(p["adjusted_stance_index"].is_empty(), "no calibration, no adjustment: {p:?}");

@@ -46,21 +46,23 @@ pub fn average(dirs: &[PathBuf], base_dir: &Path, out: &Path) -> Result<Vec<Ingr
     }
     let first = CrossEncoder::load(&dirs[0], base_dir, Device::Cpu)?;
     let config = serde_json::to_value(&first.config)?;
-    let mut sums: Vec<(String, Tensor)> = first.trainable().into_iter().map(|(n, t)| (n, t.detach().to_kind(Kind::Float).copy())).collect();
+    let params = first.trainable();
+    let mut sums: Vec<(String, Tensor)> = params.iter().map(|(n, t)| (n.clone(), t.detach().to_kind(Kind::Float).copy())).collect();
     let mut ingredients = vec![ingredient(&dirs[0])?];
     for dir in &dirs[1..] {
         let model = CrossEncoder::load(dir, base_dir, Device::Cpu)?;
-        if serde_json::to_value(&model.config)? != config {
-            let differing: Vec<&str> = ["base_sha256", "max_tokens", "heads", "pooling", "sentence_target"]
-                .into_iter()
-                .filter(|k| config.get(*k) != serde_json::to_value(&model.config).ok().as_ref().and_then(|c| c.get(*k)))
-                .collect();
+        let theirs = serde_json::to_value(&model.config)?;
+        if theirs != config {
+            // Both are objects of the same struct: the fields whose values differ.
+            let (mine, other) = (config.as_object(), theirs.as_object());
+            let keys = mine.into_iter().chain(other).flat_map(|o| o.keys()).collect::<std::collections::BTreeSet<_>>();
+            let differing: Vec<&str> = keys.into_iter().filter(|k| config.get(k) != theirs.get(k)).map(String::as_str).collect();
             return Err(Error::file(
                 dir.join("config.json"),
                 format!(
                     "differs from {} in {}: averaged models must share base, heads, pooling and pair length",
                     dirs[0].join("config.json").display(),
-                    if differing.is_empty() { "its fields".to_string() } else { differing.join(", ") }
+                    differing.join(", ")
                 ),
             ));
         }
@@ -83,7 +85,7 @@ pub fn average(dirs: &[PathBuf], base_dir: &Path, out: &Path) -> Result<Vec<Ingr
     }
     let n = dirs.len() as f64;
     tch::no_grad(|| {
-        for ((_, target), (_, sum)) in first.trainable().iter().zip(&sums) {
+        for ((_, target), (_, sum)) in params.iter().zip(&sums) {
             target.shallow_clone().copy_(&(sum / n));
         }
     });
