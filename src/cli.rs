@@ -147,6 +147,14 @@ pub struct TagArgs {
     /// Show the model's labels (off by default: a suggestion seen first anchors the tag).
     #[arg(long)]
     pub show_model: bool,
+    /// The target stance is tagged toward, for rows without a `target` column [default: the
+    /// config's target]. Shown above each sentence and in the guide (`?`).
+    #[arg(long, value_name = "TEXT")]
+    pub target: Option<String>,
+    /// Tag stance only: sentiment is not asked, and the sheet needs no sentiment column (`stance
+    /// eval` then leaves sentiment out, with a note).
+    #[arg(long)]
+    pub stance_only: bool,
 }
 
 const SAMPLE_EXAMPLES: &str = "\

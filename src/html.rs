@@ -455,6 +455,8 @@ fn eval_tables(rows: &[Row]) -> Vec<EvalTable> {
                 labels,
             }
         })
+        // A stance-only gold has no sentiment rows in eval.csv: no empty table for it.
+        .filter(|t| !t.labels.is_empty())
         .collect()
 }
 

@@ -14,22 +14,32 @@ use stance_core::output::write_atomic;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
-/// The guide's rules, shown on `?`.
-const RULES: &str = "\
-Stance toward the target (the annotation guide, shortened):
-  favor    the sentence presents the build-up as justified, necessary, beneficial, legitimate
-  against  it presents it as dangerous, destabilising, illegitimate, aggressive, harmful
-  none     facts without evaluation; both sides without leaning; something else; threats
-           mentioned without relating them to the build-up
-  Reported speech counts only when the sentence endorses it (\"X said ...\" is none).
-  Tag what the sentence says, not what you know of the outlet. Read it on its own, with the
-  title in mind. When torn between a stance and none, choose none.
-Sentiment (overall tone, independent of stance):
-  positive hopeful, approving, cooperative   neutral plain description
-  negative threat, conflict, failure, distrust, criticism";
+/// The annotation guide, target-neutral: `{target}` and `{target_definition}` are filled in for
+/// the row's target and shown on `?`.
+const GUIDE: &str = include_str!("../docs/annotation-guide.md");
+
+/// What the shipped default target covers (the shared guide's wording).
+const JAPAN_DEFINITION: &str = "\"Japan's rearmament\" means Japan's military build-up in the broad sense: higher defence \
+spending, new or offensive capabilities (counter-strike missiles, frigates), loosening Article 9 and other constitutional \
+or legal limits, collective self-defence, arms exports, Self-Defense Forces operating abroad, and a larger military role \
+inside alliances.";
+
+/// The guide's tagging sections (the unit, stance, sentiment) for `target`.
+pub fn guide_for(target: &str) -> String {
+    let start = GUIDE.find("## The unit").unwrap_or(0);
+    let end = GUIDE.find("## File format").unwrap_or(GUIDE.len());
+    let definition = if target.trim().eq_ignore_ascii_case("Japan's rearmament") {
+        JAPAN_DEFINITION.to_string()
+    } else {
+        "(This guide has no definition of this target: write down what it covers before tagging, and tag by that.)".to_string()
+    };
+    format!("Target: {target}\n\n{}", GUIDE[start..end].trim_end()).replace("{target_definition}", &definition).replace("{target}", target)
+}
 
 const KEYS: &str = "stance: [f]avor [a]gainst [n]one   then sentiment: [+] positive [0] neutral [-] negative\n\
-other: [s]kip  [u]ndo  [c]omment  [?] rules  [q]uit";
+other: [s]kip  [u]ndo  [c]omment  [?] guide  [q]uit";
+const KEYS_STANCE_ONLY: &str = "stance: [f]avor [a]gainst [n]one   (stance only: sentiment is not tagged)\n\
+other: [s]kip  [u]ndo  [c]omment  [?] guide  [q]uit";
 
 /// A tagging sheet in memory: header and rows, label columns located.
 pub struct Sheet {
@@ -37,12 +47,15 @@ pub struct Sheet {
     header: Vec<String>,
     rows: Vec<Vec<String>>,
     col: Columns,
+    /// Stance only: sentiment is neither asked nor needed for a row to count as tagged.
+    stance_only: bool,
 }
 
 struct Columns {
     stance: usize,
-    sentiment: usize,
+    sentiment: Option<usize>,
     sentence: usize,
+    target: Option<usize>,
     annotator: usize,
     tagged_at: usize,
     note: usize,
@@ -57,7 +70,8 @@ struct Columns {
 
 impl Sheet {
     /// Reads a sheet; `annotator`, `tagged_at` and `note` columns are added when missing.
-    pub fn read(path: &Path) -> Result<Self> {
+    /// With `stance_only` the sheet needs no sentiment column (one it has is left as it is).
+    pub fn read(path: &Path, stance_only: bool) -> Result<Self> {
         let file = CsvFile::open(path, "sheet")?;
         let origin = file.origin().to_string();
         let mut header: Vec<String> = file.headers().map(String::from).collect();
@@ -79,12 +93,15 @@ impl Sheet {
         }
         let need = |name: &str| {
             find(&header, name)
-                .with_context(|| format!("{origin}: line 1: missing column '{name}' (a sheet needs doc_id, sentence, stance, sentiment)"))
+                .with_context(|| {
+                    format!("{origin}: line 1: missing column '{name}' (a sheet needs doc_id, sentence, stance, sentiment; with --stance-only no sentiment)")
+                })
         };
         let col = Columns {
             stance: need("stance")?,
-            sentiment: need("sentiment")?,
+            sentiment: if stance_only { find(&header, "sentiment") } else { Some(need("sentiment")?) },
             sentence: need("sentence")?,
+            target: find(&header, "target"),
             doc_id: need("doc_id")?,
             annotator: need("annotator")?,
             tagged_at: need("tagged_at")?,
@@ -97,7 +114,8 @@ impl Sheet {
             model_sentiment: find(&header, "model_sentiment"),
         };
         for (i, row) in rows.iter().enumerate() {
-            for (k, labels, what) in [(col.stance, &STANCE_LABELS, "stance"), (col.sentiment, &SENTIMENT_LABELS, "sentiment")] {
+            let columns = [(Some(col.stance), &STANCE_LABELS, "stance"), (col.sentiment, &SENTIMENT_LABELS, "sentiment")];
+            for (k, labels, what) in columns.into_iter().filter_map(|(k, l, w)| Some((k?, l, w))) {
                 let v = row[k].trim();
                 if !v.is_empty() && !labels.contains(&v) {
                     bail!("{origin}: line {}: unknown {what} label '{v}' (expected {})", lines[i], labels.join(", "));
@@ -107,11 +125,17 @@ impl Sheet {
         if rows.is_empty() {
             bail!("{origin}: the sheet has no rows");
         }
-        Ok(Self { path: path.to_path_buf(), header, rows, col })
+        Ok(Self { path: path.to_path_buf(), header, rows, col, stance_only })
     }
 
     fn is_tagged(&self, i: usize) -> bool {
-        !self.rows[i][self.col.stance].trim().is_empty() && !self.rows[i][self.col.sentiment].trim().is_empty()
+        let filled = |k: usize| !self.rows[i][k].trim().is_empty();
+        filled(self.col.stance) && (self.stance_only || self.col.sentiment.is_some_and(filled))
+    }
+
+    /// The row's target: its `target` cell, else the study's.
+    fn target<'a>(&'a self, i: usize, study: &'a str) -> &'a str {
+        self.col.target.map(|k| self.rows[i][k].trim()).filter(|t| !t.is_empty()).unwrap_or(study)
     }
 
     /// Rows with both labels.
@@ -197,12 +221,25 @@ fn read_line(out: &mut impl Write) -> Result<Option<String>> {
     }
 }
 
-/// Runs the tagger over `path` as `annotator`; returns (tagged rows, total rows) at the end.
-pub fn run(path: &Path, annotator: &str, show_model: bool) -> Result<(usize, usize)> {
+/// Options of a tagging session.
+pub struct TagOptions<'a> {
+    /// Written into the annotator column.
+    pub annotator: &'a str,
+    /// Show the model's labels.
+    pub show_model: bool,
+    /// The study's target, for rows without a `target` cell.
+    pub target: &'a str,
+    /// Tag stance only (no sentiment asked).
+    pub stance_only: bool,
+}
+
+/// Runs the tagger over `path`; returns (tagged rows, total rows) at the end.
+pub fn run(path: &Path, options: &TagOptions) -> Result<(usize, usize)> {
+    let TagOptions { annotator, show_model, target, stance_only } = *options;
     if !std::io::stdin().is_terminal() {
         bail!("stance tag is interactive and needs a terminal on stdin (to fill a sheet by script, edit its stance and sentiment columns)");
     }
-    let mut sheet = Sheet::read(path)?;
+    let mut sheet = Sheet::read(path, stance_only)?;
     if show_model && sheet.col.model_stance.is_none() {
         bail!("{}: --show-model needs the model_stance column (write the sheet with stance sample --with-model)", path.display());
     }
@@ -212,7 +249,7 @@ pub fn run(path: &Path, annotator: &str, show_model: bool) -> Result<(usize, usi
     let mut history: Vec<usize> = Vec::new();
     let mut skipped = vec![false; sheet.rows.len()];
     while let Some(i) = (0..sheet.rows.len()).find(|&i| !sheet.is_tagged(i) && !skipped[i]) {
-        show(&mut out, &sheet, i, show_model)?;
+        show(&mut out, &sheet, i, show_model, target)?;
         let key = read_key()?;
         if key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c') {
             break;
@@ -224,14 +261,18 @@ pub fn run(path: &Path, annotator: &str, show_model: bool) -> Result<(usize, usi
                     'a' => "against",
                     _ => "none",
                 };
-                say(&mut out, &format!("\nstance {stance}; sentiment? [+] positive [0] neutral [-] negative (Esc: back) "))?;
-                let sentiment = loop {
-                    match read_key()?.code {
-                        KeyCode::Char('+' | 'p') => break Some("positive"),
-                        KeyCode::Char('0' | 'e') => break Some("neutral"),
-                        KeyCode::Char('-' | 'g') => break Some("negative"),
-                        KeyCode::Esc => break None,
-                        _ => {}
+                let sentiment = if sheet.stance_only {
+                    Some("")
+                } else {
+                    say(&mut out, &format!("\nstance {stance}; sentiment? [+] positive [0] neutral [-] negative (Esc: back) "))?;
+                    loop {
+                        match read_key()?.code {
+                            KeyCode::Char('+' | 'p') => break Some("positive"),
+                            KeyCode::Char('0' | 'e') => break Some("neutral"),
+                            KeyCode::Char('-' | 'g') => break Some("negative"),
+                            KeyCode::Esc => break None,
+                            _ => {}
+                        }
                     }
                 };
                 if let Some(sentiment) = sentiment {
@@ -239,7 +280,9 @@ pub fn run(path: &Path, annotator: &str, show_model: bool) -> Result<(usize, usi
                     let (st, se, an, at) = (c.stance, c.sentiment, c.annotator, c.tagged_at);
                     let row = &mut sheet.rows[i];
                     row[st] = stance.into();
-                    row[se] = sentiment.into();
+                    if let (Some(se), false) = (se, sentiment.is_empty()) {
+                        row[se] = sentiment.into();
+                    }
                     row[an] = annotator.into();
                     row[at] = now_utc();
                     sheet.save()?;
@@ -250,8 +293,9 @@ pub fn run(path: &Path, annotator: &str, show_model: bool) -> Result<(usize, usi
             KeyCode::Char('u') => {
                 if let Some(j) = history.pop() {
                     let c = &sheet.col;
-                    let cols = [c.stance, c.sentiment, c.annotator, c.tagged_at];
-                    cols.iter().for_each(|&k| sheet.rows[j][k].clear());
+                    let sentiment = c.sentiment.filter(|_| !sheet.stance_only);
+                    let cols = [Some(c.stance), sentiment, Some(c.annotator), Some(c.tagged_at)];
+                    cols.iter().flatten().for_each(|&k| sheet.rows[j][k].clear());
                     sheet.save()?;
                     skipped.iter_mut().skip(j).for_each(|s| *s = false);
                 }
@@ -265,7 +309,8 @@ pub fn run(path: &Path, annotator: &str, show_model: bool) -> Result<(usize, usi
                 }
             }
             KeyCode::Char('?') => {
-                say(&mut out, &format!("\x1b[2J\x1b[H{RULES}\n\n(any key to go back)"))?;
+                let guide = guide_for(sheet.target(i, target));
+                say(&mut out, &format!("\x1b[2J\x1b[H{guide}\n\n(any key to go back)"))?;
                 read_key()?;
             }
             KeyCode::Char('q') | KeyCode::Esc => break,
@@ -277,11 +322,12 @@ pub fn run(path: &Path, annotator: &str, show_model: bool) -> Result<(usize, usi
     Ok((tagged, total))
 }
 
-fn show(out: &mut impl Write, sheet: &Sheet, i: usize, show_model: bool) -> Result<()> {
+fn show(out: &mut impl Write, sheet: &Sheet, i: usize, show_model: bool, study_target: &str) -> Result<()> {
     let row = &sheet.rows[i];
     let c = &sheet.col;
     let get = |k: Option<usize>| k.map(|k| row[k].as_str()).unwrap_or("");
     let mut s = format!("\x1b[2J\x1b[H[{} of {} tagged] row {} of {}\n", sheet.tagged(), sheet.rows.len(), i + 1, sheet.rows.len());
+    s += &format!("target: \x1b[1m{}\x1b[0m\n", sheet.target(i, study_target));
     s += &format!("document {}  {}  \x1b[1m{}\x1b[0m\n\n", row[c.doc_id], get(c.outlet), get(c.title));
     if !get(c.previous).is_empty() {
         s += &format!("\x1b[2m{}\x1b[0m\n", get(c.previous));
@@ -296,7 +342,7 @@ fn show(out: &mut impl Write, sheet: &Sheet, i: usize, show_model: bool) -> Resu
     if show_model {
         s += &format!("\nmodel: stance {}, sentiment {}\n", get(c.model_stance), get(c.model_sentiment));
     }
-    s += &format!("\n{KEYS}\n");
+    s += &format!("\n{}\n", if sheet.stance_only { KEYS_STANCE_ONLY } else { KEYS });
     say(out, &s)
 }
 

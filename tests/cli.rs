@@ -709,6 +709,9 @@ fn tag_is_driven_by_keys_in_a_terminal_saves_each_answer_and_resumes() {
     key(&mut p, "-");
     p.exp_string("row 3 of 3").unwrap();
     key(&mut p, "?");
+    // The project's target-neutral guide, filled in with the config's target.
+    p.exp_string("Target: Japan's rearmament").unwrap();
+    p.exp_string("Japan's military build-up in the broad sense").unwrap();
     p.exp_string("When torn between a stance and none, choose none").unwrap();
     key(&mut p, "x");
     p.exp_string("row 3 of 3").unwrap();
@@ -733,6 +736,53 @@ fn tag_is_driven_by_keys_in_a_terminal_saves_each_answer_and_resumes() {
     assert!(!rest.contains("model:"), "{rest}");
     // Not a terminal: a one-line error, and the sheet is untouched.
     assert_one_line_error(&stance(&["tag", sheet.to_str().unwrap()]), "needs a terminal");
+}
+
+#[test]
+fn tag_stance_only_asks_no_sentiment_and_shows_each_rows_target() {
+    let dir = tempfile::tempdir().unwrap();
+    let sheet = dir.path().join("sheet.csv");
+    std::fs::write(&sheet, "doc_id,sentence,stance,target\nd,Guns should be banned.,,stricter gun control\nd,It rained.,,\n").unwrap();
+    let spawn = |extra: &[&str]| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_stance"));
+        cmd.args(["tag", sheet.to_str().unwrap(), "--annotator", "t1"]).args(extra).current_dir(root());
+        rexpect::session::spawn_command(cmd, Some(20_000)).expect("stance tag starts in a pseudo-terminal")
+    };
+    // Without --stance-only a sheet without a sentiment column is refused.
+    let mut p = spawn(&[]);
+    let text = p.exp_eof().unwrap();
+    assert!(text.contains("missing column 'sentiment'") && text.contains("--stance-only"), "{text}");
+    let mut p = spawn(&["--stance-only", "--target", "tax cuts"]);
+    p.exp_string("target: \x1b[1mstricter gun control").unwrap();
+    key(&mut p, "?");
+    p.exp_string("Target: stricter gun control").unwrap();
+    p.exp_string("has no definition of this target").unwrap();
+    key(&mut p, "x");
+    key(&mut p, "f"); // no sentiment question: the next row comes at once
+    p.exp_string("target: \x1b[1mtax cuts").unwrap();
+    key(&mut p, "n");
+    p.exp_string("2 of 2 rows tagged").unwrap();
+    p.exp_eof().unwrap();
+    let rows = read_csv(&sheet);
+    let labels: Vec<(&str, &str)> = rows.iter().map(|r| (r["stance"].as_str(), r["annotator"].as_str())).collect();
+    assert_eq!(labels, [("favor", "t1"), ("none", "t1")]);
+    assert!(!rows[0].contains_key("sentiment"), "no sentiment column is invented");
+    // The stance-only sheet is a gold file: eval leaves sentiment out, with a note.
+    let pred = dir.path().join("pred.csv");
+    std::fs::write(&pred, "doc_id,text,stance,sentiment\nd,Guns should be banned.,favor,negative\nd,It rained.,favor,neutral\n").unwrap();
+    let out = stance(&[
+        "eval",
+        "--gold",
+        sheet.to_str().unwrap(),
+        "--pred",
+        pred.to_str().unwrap(),
+        "--out",
+        dir.path().join("e.csv").to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let printed = String::from_utf8_lossy(&out.stdout);
+    assert!(printed.contains("sentiment: not tagged in the gold; sentiment figures left out"), "{printed}");
+    assert!(!printed.contains("sentiment (n ="), "{printed}");
 }
 
 /// The stance index of each seed group must point the way the hand-tagged gold's does (gold

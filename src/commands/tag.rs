@@ -7,7 +7,14 @@ use anyhow::Result;
 /// Runs `stance tag`.
 pub fn execute(a: TagArgs) -> Result<()> {
     let annotator = resolve::annotator(a.annotator.as_deref());
-    let (tagged, total) = crate::tagger::run(&a.sheet, &annotator, a.show_model)?;
+    let target = match a.target {
+        Some(target) if target.trim().is_empty() => anyhow::bail!("--target: empty (name what stance is tagged toward)"),
+        Some(target) => target,
+        None => resolve::config(None)?.0.target.name,
+    };
+    let options =
+        crate::tagger::TagOptions { annotator: &annotator, show_model: a.show_model, target: &target, stance_only: a.stance_only };
+    let (tagged, total) = crate::tagger::run(&a.sheet, &options)?;
     crate::say!("{tagged} of {total} rows of {} tagged", a.sheet.display());
     Ok(())
 }

@@ -19,19 +19,22 @@ pub struct EvalReport {
     pub unmatched: Vec<(u64, String, String)>,
     /// Stance metrics over the matched rows.
     pub stance: Metrics,
-    /// Sentiment metrics over the matched rows.
-    pub sentiment: Metrics,
+    /// Sentiment metrics over the matched rows whose gold has a sentiment tag; `None` when no
+    /// matched row has one (a stance-only gold file).
+    pub sentiment: Option<Metrics>,
+    /// Matched gold rows without a sentiment tag (left out of the sentiment figures).
+    pub sentiment_untagged: usize,
     /// Per annotator (when the gold names them and there are several): stance and sentiment
-    /// metrics on that annotator's matched rows.
-    pub per_annotator: Vec<(String, Metrics, Metrics)>,
+    /// metrics on that annotator's matched rows (sentiment `None` when they tagged none).
+    pub per_annotator: Vec<(String, Metrics, Option<Metrics>)>,
 }
 
 fn stance_metrics(pairs: &[(usize, usize)]) -> Metrics {
     metrics(Task::Stance, pairs)
 }
 
-fn sentiment_metrics(pairs: &[(usize, usize)]) -> Metrics {
-    metrics(Task::Sentiment, pairs)
+fn sentiment_metrics(pairs: &[(usize, usize)]) -> Option<Metrics> {
+    (!pairs.is_empty()).then(|| metrics(Task::Sentiment, pairs))
 }
 
 /// Scores predictions against gold, matching rows by doc_id and normalised sentence (the
@@ -44,6 +47,7 @@ pub fn evaluate(gold: &[GoldRow], predictions: &[PredRow]) -> EvalReport {
     let mut stance = Vec::new();
     let mut sentiment = Vec::new();
     let mut unmatched = Vec::new();
+    let mut sentiment_untagged = 0;
     // Per annotator: (gold, predicted) pairs of stance, then of sentiment.
     type Pairs = Vec<(usize, usize)>;
     let mut by_annotator: std::collections::BTreeMap<&str, (Pairs, Pairs)> = Default::default();
@@ -51,11 +55,14 @@ pub fn evaluate(gold: &[GoldRow], predictions: &[PredRow]) -> EvalReport {
         match index.get(&(g.doc_id.clone(), normalise(&g.sentence))) {
             Some(p) => {
                 stance.push((g.stance, p.stance));
-                sentiment.push((g.sentiment, p.sentiment));
+                match g.sentiment {
+                    Some(tag) => sentiment.push((tag, p.sentiment)),
+                    None => sentiment_untagged += 1,
+                }
                 if let Some(a) = &g.annotator {
                     let entry = by_annotator.entry(a.as_str()).or_default();
                     entry.0.push((g.stance, p.stance));
-                    entry.1.push((g.sentiment, p.sentiment));
+                    entry.1.extend(g.sentiment.map(|tag| (tag, p.sentiment)));
                 }
             }
             None => unmatched.push((g.line, g.doc_id.clone(), g.sentence.clone())),
@@ -71,6 +78,7 @@ pub fn evaluate(gold: &[GoldRow], predictions: &[PredRow]) -> EvalReport {
         unmatched,
         stance: stance_metrics(&stance),
         sentiment: sentiment_metrics(&sentiment),
+        sentiment_untagged,
         per_annotator,
     }
 }
@@ -82,7 +90,8 @@ impl EvalReport {
         w.write_record(["task", "metric", "label", "predicted", "value"])?;
         w.write_record(["all", "gold_rows", "", "", &self.gold_rows.to_string()])?;
         w.write_record(["all", "unmatched_gold_rows", "", "", &self.unmatched.len().to_string()])?;
-        for m in [&self.stance, &self.sentiment] {
+        w.write_record(["all", "sentiment_untagged_rows", "", "", &self.sentiment_untagged.to_string()])?;
+        for m in std::iter::once(&self.stance).chain(&self.sentiment) {
             for (k, &ClassScore { precision: p, recall: r, f1: f, support }) in m.per_class.iter().enumerate() {
                 let ci = m.f1_intervals[k];
                 for (metric, value) in [
@@ -107,7 +116,7 @@ impl EvalReport {
             }
         }
         for (annotator, st, se) in &self.per_annotator {
-            for m in [st, se] {
+            for m in std::iter::once(st).chain(se) {
                 let label = format!("annotator:{annotator}");
                 w.write_record([m.task.name(), "macro_f1", &label, "", &fmt(m.macro_f1)])?;
                 w.write_record([m.task.name(), "accuracy", &label, "", &fmt(m.accuracy)])?;
@@ -125,7 +134,7 @@ impl EvalReport {
         for (line, doc, sentence) in &self.unmatched {
             let _ = writeln!(s, "  unmatched gold line {line} ({doc}): {}", normalise(sentence));
         }
-        for m in [&self.stance, &self.sentiment] {
+        for m in std::iter::once(&self.stance).chain(&self.sentiment) {
             let _ = writeln!(s, "\n{} (n = {})", m.task, m.n);
             let _ = writeln!(s, "  {:<10} {:>9} {:>9} {:>9} {:>8}", "label", "precision", "recall", "f1", "support");
             for (k, &ClassScore { precision: p, recall: r, f1: f, support }) in m.per_class.iter().enumerate() {
@@ -156,13 +165,26 @@ impl EvalReport {
                     writeln!(s, "  {:<10} {:>6} {:>6} {:>6}", m.labels[g], m.confusion[[g, 0]], m.confusion[[g, 1]], m.confusion[[g, 2]]);
             }
         }
+        match (&self.sentiment, self.sentiment_untagged) {
+            (None, _) => {
+                let _ = writeln!(s, "\nsentiment: not tagged in the gold; sentiment figures left out");
+            }
+            (Some(_), 0) => {}
+            (Some(_), n) => {
+                let _ = writeln!(s, "\nsentiment: {n} matched gold rows have no sentiment tag and are left out of its figures");
+            }
+        }
         if !self.per_annotator.is_empty() {
             let _ = writeln!(s, "\nper annotator");
             for (annotator, st, se) in &self.per_annotator {
+                let sentiment = match se {
+                    Some(se) => format!("sentiment macro-F1 {:.3}, accuracy {:.3}", se.macro_f1, se.accuracy),
+                    None => "sentiment not tagged".to_string(),
+                };
                 let _ = writeln!(
                     s,
-                    "  {annotator}: n = {}; stance macro-F1 {:.3}, accuracy {:.3}; sentiment macro-F1 {:.3}, accuracy {:.3}",
-                    st.n, st.macro_f1, st.accuracy, se.macro_f1, se.accuracy
+                    "  {annotator}: n = {}; stance macro-F1 {:.3}, accuracy {:.3}; {sentiment}",
+                    st.n, st.macro_f1, st.accuracy
                 );
             }
         }
@@ -227,9 +249,14 @@ mod tests {
     fn matching_normalises_whitespace_and_quotes_and_reports_misses() {
         let gold = vec![
             GoldRow {
-                line: 2, doc_id: "d".into(), sentence: "Japan’s  “spear”\nrole.".into(), stance: 0, sentiment: 1, annotator: None
+                line: 2,
+                doc_id: "d".into(),
+                sentence: "Japan’s  “spear”\nrole.".into(),
+                stance: 0,
+                sentiment: Some(1),
+                annotator: None,
             },
-            GoldRow { line: 3, doc_id: "d".into(), sentence: "Not predicted.".into(), stance: 2, sentiment: 1, annotator: None },
+            GoldRow { line: 3, doc_id: "d".into(), sentence: "Not predicted.".into(), stance: 2, sentiment: Some(1), annotator: None },
         ];
         let preds = vec![PredRow { doc_id: "d".into(), text: "Japan's \"spear\" role.".into(), stance: 0, sentiment: 2 }];
         let report = evaluate(&gold, &preds);
@@ -237,7 +264,7 @@ mod tests {
         assert_eq!(report.unmatched[0].0, 3);
         assert_eq!(report.stance.n, 1);
         assert_eq!(report.stance.accuracy, 1.0);
-        assert_eq!(report.sentiment.accuracy, 0.0);
+        assert_eq!(report.sentiment.as_ref().unwrap().accuracy, 0.0);
     }
 
     #[test]
@@ -246,7 +273,7 @@ mod tests {
         let table: &[(&str, &str)] = &[
             ("doc_id,sentence,stance,sentiment\nd,Text.,pro,neutral\n", "line 2: unknown stance label 'pro'"),
             ("doc_id,sentence,stance,sentiment\nd,Text.,none,neutral\nd,More.,none,angry\n", "line 3: unknown sentiment label 'angry'"),
-            ("doc_id,sentence,stance\nd,Text.,none\n", "line 1: missing column 'sentiment'"),
+            ("doc_id,sentence\nd,Text.\n", "line 1: missing column 'stance'"),
             ("doc_id,sentence,stance,sentiment\n", "no rows"),
             ("doc_id,sentence,stance,sentiment\nd,\"open quote,none,neutral\n", "malformed CSV"),
             // A sentence tagged twice counts twice in every figure: refused, whatever its labels.
@@ -270,6 +297,30 @@ mod tests {
             let err = format!("{:#}", read_gold(&path).unwrap_err());
             assert!(err.contains("gold.csv") && err.contains(expected), "{err}");
         }
+    }
+
+    #[test]
+    fn stance_only_gold_leaves_sentiment_out_with_a_note() {
+        let dir = tempfile::tempdir().unwrap();
+        let preds: Vec<PredRow> = ["One.", "Two.", "Three."]
+            .iter()
+            .map(|t| PredRow { doc_id: "d".into(), text: t.to_string(), stance: 2, sentiment: 1 })
+            .collect();
+        // No sentiment column at all: no sentiment figures, and the report says why.
+        let path = dir.path().join("stance-only.csv");
+        std::fs::write(&path, "doc_id,sentence,stance\nd,One.,favor\nd,Two.,none\n").unwrap();
+        let report = evaluate(&read_gold(&path).unwrap(), &preds);
+        assert!(report.sentiment.is_none());
+        assert_eq!((report.stance.n, report.sentiment_untagged), (2, 2));
+        assert!(report.render().contains("sentiment: not tagged in the gold; sentiment figures left out"));
+        let csv = String::from_utf8(report.to_csv().unwrap()).unwrap();
+        assert!(!csv.contains("\nsentiment,") && csv.contains("all,sentiment_untagged_rows,,,2"), "{csv}");
+        // Some cells empty: those rows are left out of sentiment only, and counted.
+        std::fs::write(&path, "doc_id,sentence,stance,sentiment\nd,One.,favor,\nd,Two.,none,neutral\nd,Three.,none,negative\n").unwrap();
+        let report = evaluate(&read_gold(&path).unwrap(), &preds);
+        let sentiment = report.sentiment.as_ref().unwrap();
+        assert_eq!((report.stance.n, sentiment.n, report.sentiment_untagged), (3, 2, 1));
+        assert!(report.render().contains("1 matched gold rows have no sentiment tag"));
     }
 
     #[test]

@@ -81,6 +81,10 @@ pub struct Source {
     /// Keep only rows whose `set` column has this value.
     #[serde(default)]
     pub set: Option<String>,
+    /// Keep only rows whose columns have one of the listed values
+    /// (`keep = { split = ["train"], topic = ["abortion", "gun control"] }`).
+    #[serde(default)]
+    pub keep: BTreeMap<String, Vec<String>>,
     /// Drop rows with this target.
     #[serde(default)]
     pub leave_out: Option<String>,
@@ -218,6 +222,8 @@ fn read_source(source: &Source, base: &Path, rng: &mut ChaCha8Rng) -> Result<(Ve
     };
     let label_map = spec.label_map;
     let set_col = source.set.as_ref().map(|_| file.require(&["set"]).map(|c| c[0])).transpose()?;
+    let keep: Vec<(usize, &Vec<String>)> =
+        source.keep.iter().map(|(name, values)| Ok((file.require(&[name.as_str()])?[0], values))).collect::<Result<_>>()?;
     let fold = source.fold.as_deref().and_then(parse_fold);
     let doc_col = fold.map(|_| file.require(&["doc_id"]).map(|c| c[0])).transpose()?;
     let mut rows = Vec::new();
@@ -228,6 +234,9 @@ fn read_source(source: &Source, base: &Path, rng: &mut ChaCha8Rng) -> Result<(Ve
             if field(&record, col) != want {
                 continue;
             }
+        }
+        if !keep.iter().all(|(col, values)| values.iter().any(|v| v == field(&record, *col))) {
+            continue;
         }
         if let (Some((k, n)), Some(col)) = (fold, doc_col) {
             if fold_of(field(&record, col), n) != k {
@@ -341,6 +350,10 @@ file = "gold.csv"
 text = "sentence"
 target_value = "T"
 fold = "0/2"
+[[train]]
+file = "written.csv"
+keep = { set = ["dev"], target = ["t", "w"] }
+label_map = { none = "against" }
 [[dev]]
 file = "written.csv"
 set = "dev"
@@ -350,6 +363,8 @@ set = "dev"
         let a = compose(&recipe, d).unwrap();
         assert_eq!(a.train.iter().filter(|r| r.0 == "A.").count(), 2, "repeated");
         assert!(!a.train.iter().any(|r| r.0 == "C."), "left out");
+        let kept: Vec<&Row> = a.train.iter().filter(|r| r.0 == "B.").collect();
+        assert_eq!(kept, vec![&("B.".to_string(), "t".to_string(), "against".to_string())], "kept by columns, label mapped");
         assert_eq!(a.train.iter().filter(|r| r.0.starts_with('P')).count(), 2, "sampled");
         assert!(a.train.iter().filter(|r| r.0.starts_with('P')).all(|r| r.1 == "x" && STANCE_LABELS.contains(&r.2.as_str())));
         let in_fold: Vec<&str> = ["d1", "d2", "d3"].into_iter().filter(|d| fold_of(d, 2) == 0).collect();

@@ -18,8 +18,9 @@ pub struct GoldRow {
     pub sentence: String,
     /// Index of the gold stance label (favor, against, none).
     pub stance: usize,
-    /// Index of the gold sentiment label (positive, neutral, negative).
-    pub sentiment: usize,
+    /// Index of the gold sentiment label (positive, neutral, negative); `None` where the file
+    /// has no sentiment column or the cell is empty (a stance-only study: not tagged).
+    pub sentiment: Option<usize>,
     /// Who tagged it, when the file has an `annotator` column.
     pub annotator: Option<String>,
 }
@@ -61,10 +62,11 @@ fn read_columns(path: &Path, columns: &[&str], optional: &[&str], what: &'static
         .collect()
 }
 
-/// Reads a gold file: `doc_id,sentence,stance,sentiment` (extra columns allowed).
+/// Reads a gold file: `doc_id,sentence,stance[,sentiment]` (extra columns allowed). Sentiment
+/// is optional: an absent column or an empty cell is "not tagged".
 pub fn read_gold(path: &Path) -> Result<Vec<GoldRow>> {
     let origin = path.display().to_string();
-    let rows = read_columns(path, &["doc_id", "sentence", "stance", "sentiment"], &["annotator"], "gold file")?;
+    let rows = read_columns(path, &["doc_id", "sentence", "stance"], &["annotator", "sentiment"], "gold file")?;
     if rows.is_empty() {
         return Err(Error::file(&origin, "the gold file has no rows".to_string()));
     }
@@ -77,10 +79,13 @@ pub fn read_gold(path: &Path) -> Result<Vec<GoldRow>> {
             Ok(GoldRow {
                 line,
                 stance: parse_label(&STANCE_LABELS, &f[2], "stance", &origin, line)?,
-                sentiment: parse_label(&SENTIMENT_LABELS, &f[3], "sentiment", &origin, line)?,
+                sentiment: match f[4].trim() {
+                    "" => None,
+                    value => Some(parse_label(&SENTIMENT_LABELS, value, "sentiment", &origin, line)?),
+                },
                 doc_id: f[0].trim().to_string(),
                 sentence: f[1].clone(),
-                annotator: Some(f[4].trim().to_string()).filter(|a| !a.is_empty()),
+                annotator: Some(f[3].trim().to_string()).filter(|a| !a.is_empty()),
             })
         })
         .collect::<Result<Vec<_>>>()?;
