@@ -471,6 +471,10 @@ fn summary(run: &serde_json::Value, target: &str, groups: &[Unit], counts: &Coun
         plural(counts.favor, "sentence", "sentences"),
         counts.against,
     ));
+    // The labeller's false-stance share on real no-stance text of the nearest measured target:
+    // a raw lean smaller than this can be labeller error alone.
+    let check = &run["target_check"];
+    let error_share = check["none_called_stance"][0].as_f64();
     let mut leans = String::new();
     for g in groups {
         let Some(i) = &g.index else { continue };
@@ -492,6 +496,13 @@ fn summary(run: &serde_json::Value, target: &str, groups: &[Unit], counts: &Coun
                 "the 95% interval includes zero, so the lean is not distinguishable from none"
             }
         );
+        if let Some(share) = error_share.filter(|share| i.value.abs() < *share) {
+            let _ = write!(
+                leans,
+                "That lean is smaller than the labeller's error on real no-stance text ({:.0}% of such sentences called favor or against), so it cannot be told apart from labeller error. ",
+                share * 100.0
+            );
+        }
         if g.n_documents < 2 {
             let _ = write!(leans, "{} is a single document, so its figure describes that document, not a group. ", g.key);
         }
@@ -513,6 +524,17 @@ fn summary(run: &serde_json::Value, target: &str, groups: &[Unit], counts: &Coun
         ),
     };
     out.push(quality);
+    out.push(match (check["measured"].as_bool(), check["nearest"].as_str(), error_share) {
+        (Some(true), _, Some(share)) => format!(
+            "The model was measured on this target ({}): it called {:.0}% (95% CI {:.0}–{:.0}%) of real sentences that take no stance favor or against.",
+            check["set"].as_str().unwrap_or("?"), share * 100.0, check["none_called_stance"][1].as_f64().unwrap_or(f64::NAN) * 100.0, check["none_called_stance"][2].as_f64().unwrap_or(f64::NAN) * 100.0
+        ),
+        (Some(false), nearest, Some(share)) => format!(
+            "The model was not measured on {target}. On real sentences that take no stance toward {} ({}), it called {:.0}% (95% CI {:.0}–{:.0}%) favor or against; expect at least as much on a new target, and tag a random sample of this corpus (`stance sample --strategy random`) to know.",
+            nearest.unwrap_or("the targets it was measured on"), check["set"].as_str().unwrap_or("?"), share * 100.0, check["none_called_stance"][1].as_f64().unwrap_or(f64::NAN) * 100.0, check["none_called_stance"][2].as_f64().unwrap_or(f64::NAN) * 100.0
+        ),
+        _ => "The model folder records no measured figures per target (measured.json), so this page cannot say how often it reads a stance into neutral text on this target.".to_string(),
+    });
     if run["calibration"].is_null() {
         out.push("No calibration set was given, so the indices are raw: they count the labeller's errors as stance. `stance run --calibration GOLD.csv` adds error-adjusted indices.".to_string());
     }

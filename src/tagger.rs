@@ -362,11 +362,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("s.csv");
         std::fs::write(&path, "doc_id,sentence,stance,sentiment\nd,One.,,\nd,Two.,none,neutral\n").unwrap();
-        let sheet = Sheet::read(&path).unwrap();
+        let sheet = Sheet::read(&path, false).unwrap();
         assert_eq!(sheet.tagged(), 1);
         assert_eq!(sheet.header, ["doc_id", "sentence", "stance", "sentiment", "annotator", "tagged_at", "note"]);
         std::fs::write(&path, "doc_id,sentence,stance,sentiment\nd,One.,pro,\n").unwrap();
-        let err = format!("{:#}", Sheet::read(&path).err().unwrap());
+        let err = format!("{:#}", Sheet::read(&path, false).err().unwrap());
         assert!(err.contains("s.csv: line 2: unknown stance label 'pro'"), "{err}");
     }
 }

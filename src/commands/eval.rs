@@ -18,6 +18,7 @@ use std::path::{Path, PathBuf};
 
 /// Runs `stance eval`.
 pub fn execute(a: EvalArgs) -> Result<()> {
+    crate::resolve::threads()?;
     match (&a.gold, &a.pred, a.cv, &a.data) {
         (Some(gold), Some(pred), None, _) => {
             let gold_path = gold;

@@ -13,6 +13,9 @@ use std::path::{Path, PathBuf};
 
 /// Runs `stance train`.
 pub fn execute(a: TrainArgs) -> Result<()> {
+    // STANCE_THREADS / SLURM_CPUS_PER_TASK bound training's threads as they bound labelling's:
+    // two trainings that each take every core run many times slower than one thread each.
+    crate::resolve::threads()?;
     let checkpoint = a.checkpoint.clone().unwrap_or_else(|| {
         let mut name = a.out.file_name().map(|n| n.to_os_string()).unwrap_or_default();
         name.push(".checkpoint");

@@ -351,6 +351,13 @@ pub fn run(settings: &RunSettings) -> Result<RunSummary> {
         }
     };
     let calibration_seconds = calibration_started.elapsed().as_secs_f64();
+    // Whether the model was measured on this target, and its false-stance share on real
+    // no-stance text of the nearest measured target (the model folder's measured.json).
+    let measured = settings.model.trained.join("measured.json");
+    let target_check = match settings.model.labeler == super::LabelerKind::Trained && measured.is_file() {
+        true => Some(stance_core::measured::MeasuredTargets::read(&measured)?.check(target)),
+        false => None,
+    };
 
     let identity = json!({
         "corpus": settings.corpus,
@@ -369,6 +376,7 @@ pub fn run(settings: &RunSettings) -> Result<RunSummary> {
         "csv_safe": settings.csv_safe,
         "excel": settings.excel,
         "threads": tch::get_num_threads(),
+        "target_check": target_check,
     });
     let timings = json!({
         "read_clean_split": prepare_seconds,

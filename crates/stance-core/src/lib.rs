@@ -21,6 +21,7 @@ mod error;
 pub mod eval;
 pub mod labels;
 pub mod lexicon;
+pub mod measured;
 pub mod output;
 pub mod stats;
 pub mod text;
