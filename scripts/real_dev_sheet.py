@@ -8,7 +8,7 @@ the real training tags (data/real_tagged.csv) from stance runs over the AllSides
     stance run --manifest /tmp/japan/manifest.csv --out /tmp/japan-run
     python3 scripts/real_dev_sheet.py /tmp/topics-run /tmp/japan-run OUT
 
-writes OUT/dev.csv and OUT/train.csv: untagged sheets (no model labels) with the columns
+writes OUT/dev.csv, OUT/dev2.csv and OUT/train.csv: untagged sheets (no model labels) with the columns
 row_id,doc_id,sentence_id,target,title,outlet,group,sentence. Only the run's sentence
 segmentation is used, so the tagged sentences are the pipeline's own units.
 
@@ -68,13 +68,13 @@ def is_opinion(a):
     return "opinion" in a["url"].lower() or a["title"].lower().startswith("opinion")
 
 
-def pick_documents(rng, docs, articles, taken):
+def pick_documents(rng, docs, articles, taken, per_group=DOCS_PER_SUBJECT):
     """Documents of one subject: opinion first, seeded order, by rating in turn."""
     order = sorted(docs)
     rng.shuffle(order)
     order.sort(key=lambda d: not is_opinion(articles[d]))
     chosen = []
-    for group, n in DOCS_PER_SUBJECT.items():
+    for group, n in per_group.items():
         pool = [d for d in order if articles[d]["bias_text"] == group and d not in taken]
         chosen += pool[:n]
     taken.update(chosen)
@@ -98,7 +98,7 @@ def main():
     rng = random.Random(2026)
     topics, japan = read_run(topics_run), read_run(japan_run)
     t_articles, j_articles = read_articles("allsides-topics"), read_articles("allsides-japan")
-    sheets = {"dev": [], "train": []}
+    sheets = {"dev": [], "train": [], "dev2": []}
     taken = set()
     for subject, target in TARGETS.items():
         docs = [d for d in topics if t_articles[d]["topic"] == subject and len(topics[d]) >= 8]
@@ -120,6 +120,12 @@ def main():
             hits = [r for r in japan[d] if JAPAN_FOCUS.search(r["text"])][:6]
             picked += [row(r, JAPAN, j_articles[d]["title"].strip()) for r in hits]
         sheets[sheet] += picked[:limit]
+    # A second dev draw (the first had 107 favor / 114 against rows, under the 120 each the set
+    # needs): one more left and one more right document a subject, after everything above.
+    for subject, target in TARGETS.items():
+        docs = [d for d in topics if t_articles[d]["topic"] == subject and len(topics[d]) >= 8]
+        for d in pick_documents(rng, docs, t_articles, taken, {"left": 1, "right": 1}):
+            sheets["dev2"] += [row(r, target, t_articles[d]["title"].strip()) for r in window(rng, topics[d])]
     os.makedirs(out, exist_ok=True)
     for sheet, rows in sheets.items():
         with open(os.path.join(out, f"{sheet}.csv"), "w", newline="", encoding="utf-8") as f:

@@ -1124,6 +1124,16 @@ fn the_seed_report_renders_in_a_browser_with_every_section() {
         assert!(html.contains(needle), "report.html lacks {needle:?}");
     }
     assert!(!html.contains("<script"), "no script needed to read the page");
+    // The default model's measured.json: the seed target was measured, and the page says how
+    // often the model reads a stance into real no-stance text of it.
+    let run: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("run.json")).unwrap()).unwrap();
+    let check = &run["target_check"];
+    assert_eq!((check["measured"].as_bool(), check["nearest"].as_str()), (Some(true), Some("Japan's rearmament")), "{check}");
+    assert!(check["none_called_stance"][0].as_f64().is_some_and(|share| (0.0..=1.0).contains(&share)), "{check}");
+    assert!(
+        html.contains("The model was measured on this target (eval") && html.contains("real-dev.csv): it called"),
+        "the page names the measured target"
+    );
     assert!(!html.contains("http://") || !html.contains("src=\"http"), "nothing loaded from the network");
     // As a person sees it: headless Chromium (Debian package `chromium`; .ci/run installs it).
     let shot = dir.path().join("report.png");
