@@ -133,6 +133,17 @@ fn furniture_re() -> &'static Regex {
         r"(?i)^(?:©|\(c\)\s|copyright\b|all rights reserved|share (?:this|on)\b|follow us\b|sign up\b|subscribe (?:to|now)\b|click here\b|we use cookies\b|this (?:site|website) uses cookies\b|tags?\s*:|posted in\b|filed under\b|continue reading\b|previous (?:post|article)\b|next (?:post|article)\b)",
     )
 }
+fn newsroom_re() -> &'static Regex {
+    static R: OnceLock<Regex> = OnceLock::new();
+    // Newsroom leftovers of web pages: video widgets ("JUST WATCHED … Replay More Videos",
+    // "MUST WATCH … 01:39"), "Story Continued Below", advertisement and related-link markers,
+    // photo-gallery captions and social prompts, as found in the AllSides corpora.
+    re(
+        &R,
+        r"(?i)^(?:(?-i:JUST WATCHED|MUST WATCH)\b|replay more videos\b|more videos\b|story continued below\b|advertisement\b\s*(?::|continue reading\b|$)|see also\s*:|related\s*:|photos\s*:|follow @|follow .{1,60} on (?:twitter|facebook|instagram)\b|click here to (?:get|sign up|read|watch)\b|more\s*:\s*$)",
+    )
+}
+
 fn metadata_re() -> &'static Regex {
     static R: OnceLock<Regex> = OnceLock::new();
     re(
@@ -321,6 +332,9 @@ impl LineRules {
         if NAVIGATION.contains(&bare) || furniture_re().is_match(line) {
             return Some("navigation");
         }
+        if newsroom_re().is_match(line) {
+            return Some("newsroom");
+        }
         if line.matches('|').count() >= 2 || (line.contains('|') && line.chars().all(|c| matches!(c, '|' | '-' | ':' | ' '))) {
             return Some("table");
         }
@@ -462,6 +476,23 @@ mod tests {
             ("Japan is a professor of patience.", None),
             ("By leveraging its alliances, Japan can play a crucial role.", None),
             ("The Way Forward", None),
+            // Newsroom leftovers, as they come in the AllSides articles.
+            ("JUST WATCHED 'Fun day' helps distract from tragedy Replay More Videos ...", Some("newsroom")),
+            ("MUST WATCH Newtown tragedy renews fierce debates 02:47", Some("newsroom")),
+            ("Story Continued Below", Some("newsroom")),
+            ("Advertisement Continue reading the main story", Some("newsroom")),
+            ("Advertisement:", Some("navigation")),
+            ("SEE ALSO: The 10 states with the strictest gun laws", Some("newsroom")),
+            ("Photos: Same-sex marriage in the United States", Some("newsroom")),
+            ("Follow @politicalticker", Some("newsroom")),
+            ("Follow Penny Starr on Twitter", Some("newsroom")),
+            ("CLICK HERE TO GET THE FOX NEWS APP", Some("navigation")),
+            ("More :", Some("newsroom")),
+            // Prose that begins like a leftover stays.
+            ("Advertisement revenue fell by a third.", None),
+            ("Photos of the rally show a small crowd.", None),
+            ("More than 300 million guns are in private hands.", None),
+            ("Just watched by millions, the debate changed little.", None),
             ("  1. The transformation of the alliance has extended to policy.", None),
         ];
         for (line, expected) in table {
