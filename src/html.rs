@@ -12,6 +12,7 @@
 use crate::progress::plural;
 use anyhow::{Context, Result};
 use serde::Serialize;
+use stance_core::measured::TargetCheck;
 use stance_core::output::write_atomic;
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -473,8 +474,8 @@ fn summary(run: &serde_json::Value, target: &str, groups: &[Unit], counts: &Coun
     ));
     // The labeller's false-stance share on real no-stance text of the nearest measured target:
     // a raw lean smaller than this can be labeller error alone.
-    let check = &run["target_check"];
-    let error_share = check["none_called_stance"][0].as_f64();
+    let check: Option<TargetCheck> = serde_json::from_value(run["target_check"].clone()).ok();
+    let error_share = check.as_ref().map(|c| c.none_called_stance[0]);
     let mut leans = String::new();
     for g in groups {
         let Some(i) = &g.index else { continue };
@@ -524,16 +525,20 @@ fn summary(run: &serde_json::Value, target: &str, groups: &[Unit], counts: &Coun
         ),
     };
     out.push(quality);
-    out.push(match (check["measured"].as_bool(), check["nearest"].as_str(), error_share) {
-        (Some(true), _, Some(share)) => format!(
-            "The model was measured on this target ({}): it called {:.0}% (95% CI {:.0}–{:.0}%) of real sentences that take no stance favor or against.",
-            check["set"].as_str().unwrap_or("?"), share * 100.0, check["none_called_stance"][1].as_f64().unwrap_or(f64::NAN) * 100.0, check["none_called_stance"][2].as_f64().unwrap_or(f64::NAN) * 100.0
-        ),
-        (Some(false), nearest, Some(share)) => format!(
-            "The model was not measured on {target}. On real sentences that take no stance toward {} ({}), it called {:.0}% (95% CI {:.0}–{:.0}%) favor or against; expect at least as much on a new target, and tag a random sample of this corpus (`stance sample --strategy random`) to know.",
-            nearest.unwrap_or("the targets it was measured on"), check["set"].as_str().unwrap_or("?"), share * 100.0, check["none_called_stance"][1].as_f64().unwrap_or(f64::NAN) * 100.0, check["none_called_stance"][2].as_f64().unwrap_or(f64::NAN) * 100.0
-        ),
-        _ => "The model folder records no measured figures per target (measured.json), so this page cannot say how often it reads a stance into neutral text on this target.".to_string(),
+    out.push(match &check {
+        Some(c) => {
+            let [share, low, high] = c.none_called_stance.map(|x| x * 100.0);
+            let figure = format!("{share:.0}% (95% CI {low:.0}–{high:.0}%) of real sentences that take no stance");
+            match (c.measured, c.nearest.as_deref()) {
+                (true, _) => format!("The model was measured on this target ({}): it called {figure} favor or against.", c.set),
+                (false, nearest) => format!(
+                    "The model was not measured on {target}. Toward {} ({}), it called {figure} favor or against; expect at least as much on a new target, and tag a random sample of this corpus (`stance sample --strategy random`) to know.",
+                    nearest.unwrap_or("the targets it was measured on"),
+                    c.set
+                ),
+            }
+        }
+        None => "The model folder records no measured figures per target (measured.json), so this page cannot say how often it reads a stance into neutral text on this target.".to_string(),
     });
     if run["calibration"].is_null() {
         out.push("No calibration set was given, so the indices are raw: they count the labeller's errors as stance. `stance run --calibration GOLD.csv` adds error-adjusted indices.".to_string());

@@ -261,26 +261,27 @@ pub fn run(path: &Path, options: &TagOptions) -> Result<(usize, usize)> {
                     'a' => "against",
                     _ => "none",
                 };
-                let sentiment = if sheet.stance_only {
-                    Some("")
+                // None: Esc, the answer is cancelled; Some(None): stance only, no sentiment asked.
+                let answer = if sheet.stance_only {
+                    Some(None)
                 } else {
                     say(&mut out, &format!("\nstance {stance}; sentiment? [+] positive [0] neutral [-] negative (Esc: back) "))?;
                     loop {
                         match read_key()?.code {
-                            KeyCode::Char('+' | 'p') => break Some("positive"),
-                            KeyCode::Char('0' | 'e') => break Some("neutral"),
-                            KeyCode::Char('-' | 'g') => break Some("negative"),
+                            KeyCode::Char('+' | 'p') => break Some(Some("positive")),
+                            KeyCode::Char('0' | 'e') => break Some(Some("neutral")),
+                            KeyCode::Char('-' | 'g') => break Some(Some("negative")),
                             KeyCode::Esc => break None,
                             _ => {}
                         }
                     }
                 };
-                if let Some(sentiment) = sentiment {
+                if let Some(sentiment) = answer {
                     let c = &sheet.col;
                     let (st, se, an, at) = (c.stance, c.sentiment, c.annotator, c.tagged_at);
                     let row = &mut sheet.rows[i];
                     row[st] = stance.into();
-                    if let (Some(se), false) = (se, sentiment.is_empty()) {
+                    if let (Some(se), Some(sentiment)) = (se, sentiment) {
                         row[se] = sentiment.into();
                     }
                     row[an] = annotator.into();
