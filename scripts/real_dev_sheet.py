@@ -8,7 +8,7 @@ the real training tags (data/real_tagged.csv) from stance runs over the AllSides
     stance run --manifest /tmp/japan/manifest.csv --out /tmp/japan-run
     python3 scripts/real_dev_sheet.py /tmp/topics-run /tmp/japan-run OUT
 
-writes OUT/dev.csv, OUT/dev2.csv and OUT/train.csv: untagged sheets (no model labels) with the columns
+writes OUT/dev.csv, OUT/dev2.csv, OUT/train.csv and OUT/train2.csv: untagged sheets (no model labels) with the columns
 row_id,doc_id,sentence_id,target,title,outlet,group,sentence. Only the run's sentence
 segmentation is used, so the tagged sentences are the pipeline's own units.
 
@@ -126,6 +126,14 @@ def main():
         docs = [d for d in topics if t_articles[d]["topic"] == subject and len(topics[d]) >= 8]
         for d in pick_documents(rng, docs, t_articles, taken, {"left": 1, "right": 1}):
             sheets["dev2"] += [row(r, target, t_articles[d]["title"].strip()) for r in window(rng, topics[d])]
+    # A second training draw (data/real_tagged.csv's second part), after everything above, so
+    # the earlier draws are unchanged: ten more documents of each training subject.
+    sheets["train2"] = []
+    for subject in TRAIN_SUBJECTS:
+        target = TARGETS[subject]
+        docs = [d for d in topics if t_articles[d]["topic"] == subject and len(topics[d]) >= 8]
+        for d in pick_documents(rng, docs, t_articles, taken, {"left": 4, "center": 2, "right": 4}):
+            sheets["train2"] += [row(r, target, t_articles[d]["title"].strip()) for r in window(rng, topics[d])]
     os.makedirs(out, exist_ok=True)
     for sheet, rows in sheets.items():
         with open(os.path.join(out, f"{sheet}.csv"), "w", newline="", encoding="utf-8") as f:
