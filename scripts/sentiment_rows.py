@@ -3,14 +3,14 @@
 target = the mention for NewsMTSC's per-mention rows and "overall tone" for a sentence's own
 tone. Seeded (random.Random(26)); the datasets are read from ../shared/datasets and not copied.
 
-    python3 scripts/sentiment_rows.py OUT.csv [--no-descriptive] [--no-real]
+    python3 scripts/sentiment_rows.py OUT.csv [--no-descriptive] [--no-real] [--real2]
 
 Rows:
 - NewsMTSC train (train.jsonl): a sample of 4,000 per-mention rows, and a sample of 3,000
   sentences whose mentions share one polarity as overall-tone rows (so the head toward mentions
   and the news register are kept);
 - real tagged AllSides sentences (data/real_tagged.csv, blind taggers by the guide), twice:
-  the registers the tool is used on;
+  the registers the tool is used on; with --real2, the second draw (data/real_tagged_2.csv) too;
 - unless --no-descriptive: real news sentences that experts marked entirely factual or
   objective, as neutral overall tone: BABE SG2 "Entirely factual" (split column not used:
   all of them; the real development set shares no sentence with BABE) and CheckThat 2025
@@ -37,8 +37,10 @@ def main():
     whole = [n for n in news if len({t["polarity"] for t in n["targets"]}) == 1]
     rows += [(n["sentence_normalized"], TONE, POLARITY[n["targets"][0]["polarity"]]) for n in rng.sample(whole, 3000)]
     if "--no-real" not in sys.argv:
-        real = [(r["sentence"], TONE, r["sentiment"]) for r in csv.DictReader(open(os.path.join(HERE, "..", "data", "real_tagged.csv"), encoding="utf-8")) if r["sentiment"]]
-        rows += real * 2
+        files = ["real_tagged.csv"] + (["real_tagged_2.csv"] if "--real2" in sys.argv else [])
+        for name in files:
+            tagged = csv.DictReader(open(os.path.join(HERE, "..", "data", name), encoding="utf-8"))
+            rows += [(r["sentence"], TONE, r["sentiment"]) for r in tagged if r["sentiment"]] * 2
     if "--no-descriptive" not in sys.argv:
         babe = csv.DictReader(open(os.path.join(D, "babe-mbic", "babe_sg2.csv"), encoding="utf-8"))
         rows += [(r["text"].strip(), TONE, "neutral") for r in babe if r["label_opinion"] == "Entirely factual"]

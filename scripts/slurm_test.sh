@@ -87,7 +87,7 @@ fi
 export STANCE_THREADS=1 STANCE=$S
 models=(--config "$repo/stance.toml" --model-dir "$(readlink -f models/base/files)"
   --model "$(readlink -f "${STANCE_MODEL:-models/stance-minilm-v7}")"
-  --sentiment-model "$(readlink -f "${STANCE_SENTIMENT_MODEL:-models/sentiment-minilm-newsmtsc}")")
+  --sentiment-model "$(readlink -f "${STANCE_SENTIMENT_MODEL:-models/sentiment-minilm-real2}")")
 start=$(date +%s%N)
 $S --quiet run --manifest "$work/corpus/subset.csv" --out "$work/single" "${models[@]}"
 single_ms=$((($(date +%s%N) - start) / 1000000))

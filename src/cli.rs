@@ -282,7 +282,7 @@ pub struct ModelArgs {
     pub model: Option<PathBuf>,
     /// The trained sentiment model's folder, for --labeler trained when the stance model has
     /// no sentiment head of its own.
-    /// [default: $STANCE_SENTIMENT_MODEL, else models/sentiment-minilm-newsmtsc here or beside
+    /// [default: $STANCE_SENTIMENT_MODEL, else models/sentiment-minilm-real2 here or beside
     /// the program]
     #[arg(long, value_name = "DIR")]
     pub sentiment_model: Option<PathBuf>,
@@ -291,6 +291,12 @@ pub struct ModelArgs {
     /// "Speed") [default: the config's [labeler] precision, else int8].
     #[arg(long, value_enum)]
     pub precision: Option<stance_core::config::Precision>,
+    /// CPU threads. The trained labeler runs this many workers side by side, each a
+    /// single-threaded pass over its own batches, which keeps its speed when other work shares
+    /// the cores; the zero-shot labeler gives them to libtorch.
+    /// [default: $STANCE_THREADS, else $SLURM_CPUS_PER_TASK, else the CPUs this process may use]
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -489,6 +495,10 @@ pub struct TrainingArgs {
     /// Configuration file, for the default target [default: ./stance.toml if present].
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// CPU threads: libtorch's threads in training; side-by-side workers when scoring a model
+    /// [default: $STANCE_THREADS, else $SLURM_CPUS_PER_TASK, else the CPUs this process may use]
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -569,9 +579,11 @@ Examples:
         --seed $s --out v7-seed-$s
   done
   stance average --out models/stance-minilm-v7 v7-seed-13 v7-seed-29 v7-seed-41
-  # the shipped sentiment model (NewsMTSC; see models/sentiment-minilm-newsmtsc/README.md)
-  stance train --task sentiment --data ../shared/datasets/newsmtsc/train.jsonl --holdout 0.1 \\
-      --max-tokens 96 --out models/sentiment-minilm-newsmtsc
+  # the shipped sentiment model: NewsMTSC plus real tagged sentences and SST-2 (see
+  # models/sentiment-minilm-real2/README.md for the rows and the full commands)
+  python3 scripts/sentiment_rows.py sent-rows.csv --no-descriptive --real2
+  stance train --task sentiment --init models/sentiment-minilm-newsmtsc --data sent-rows.csv \\
+      --holdout 0.05 --epochs 1 --out models/sentiment-minilm-real2
   # adapt the stance model to your own hand-tagged sentences (gold-format CSV)
   stance train --init models/stance-minilm-v7 --data my_tags.csv --out models/stance-mine";
 

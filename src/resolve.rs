@@ -7,11 +7,11 @@
 //! | `STANCE_MODEL_DIR` | the base encoder's folder | `models/base/files`, else the setup cache |
 //! | `STANCE_CACHE` | the setup script's cache | `~/.cache/stance` |
 //! | `STANCE_MODEL` | the stance model | `models/stance-minilm-v7` |
-//! | `STANCE_SENTIMENT_MODEL` | the sentiment model | `models/sentiment-minilm-newsmtsc` |
+//! | `STANCE_SENTIMENT_MODEL` | the sentiment model | `models/sentiment-minilm-real2` |
 //! | `USER` | the annotator of `stance tag` | `unknown` |
 
 use crate::cli::ModelArgs;
-use crate::pipeline::ModelSettings;
+use crate::pipeline::{ModelSettings, Threads};
 use anyhow::Result;
 use stance_core::config::Config;
 use stance_core::labels::Task;
@@ -52,7 +52,7 @@ pub fn base_model_dir(given: Option<&Path>) -> PathBuf {
 /// `$STANCE_SENTIMENT_MODEL`, else its folder here or beside the program.
 pub fn shipped_model(task: Task) -> PathBuf {
     let (var, name) = match task {
-        Task::Sentiment => ("STANCE_SENTIMENT_MODEL", "models/sentiment-minilm-newsmtsc"),
+        Task::Sentiment => ("STANCE_SENTIMENT_MODEL", "models/sentiment-minilm-real2"),
         Task::Stance => ("STANCE_MODEL", "models/stance-minilm-v7"),
     };
     if let Some(dir) = std::env::var_os(var) {
@@ -86,27 +86,43 @@ pub fn warn_about_descriptions(args: &ModelArgs, config: &Config, target: &str) 
     }
 }
 
-/// Sets libtorch's intra-op threads from `STANCE_THREADS`, else from Slurm's
-/// `SLURM_CPUS_PER_TASK` (a task should use the cores it was given, not every core of the
-/// node); otherwise libtorch's default (the machine's cores). run.json records the count.
-pub fn threads() -> Result<()> {
+/// More threads than any machine this runs on has cores: a typo, refused rather than started.
+pub const MAX_THREADS: usize = 1024;
+
+/// The thread count: `--threads`, else `STANCE_THREADS`, else Slurm's `SLURM_CPUS_PER_TASK` (a
+/// task should use the cores it was given, not every core of the node), else the CPUs this
+/// process may use (its affinity mask and cgroup CPU quota, as the standard library reads
+/// them), so a container or a `taskset` is respected.
+pub fn threads(given: Option<usize>) -> Result<Threads> {
+    if let Some(count) = given {
+        anyhow::ensure!((1..=MAX_THREADS).contains(&count), "--threads {count}: expected 1 to {MAX_THREADS} threads");
+        return Ok(Threads { count, from: "--threads" });
+    }
     for var in ["STANCE_THREADS", "SLURM_CPUS_PER_TASK"] {
         if let Ok(value) = std::env::var(var) {
-            match value.trim().parse::<i32>() {
-                Ok(n) if n > 0 => {
-                    tch::set_num_threads(n);
-                    return Ok(());
-                }
+            match value.trim().parse::<usize>() {
+                Ok(count) if (1..=MAX_THREADS).contains(&count) => return Ok(Threads { count, from: var }),
+                Ok(count) if count > MAX_THREADS => anyhow::bail!("{var}={value}: expected at most {MAX_THREADS} threads"),
                 _ => anyhow::bail!("{var}={value}: expected a whole number of threads"),
             }
         }
     }
-    Ok(())
+    let count = std::thread::available_parallelism().map_or(1, |n| n.get());
+    Ok(Threads { count, from: "the CPUs this process may use" })
+}
+
+/// `--target` as given, refused when empty or blank: a stance toward nothing would be labelled
+/// and reported as if it meant something.
+pub fn target(given: Option<&str>) -> Result<Option<&str>> {
+    match given {
+        Some(t) if t.trim().is_empty() => anyhow::bail!("--target: empty (name what stance is taken toward)"),
+        other => Ok(other),
+    }
 }
 
 /// The config (with its origin) and the model settings that the labelling options resolve to.
 pub fn labelling(args: &ModelArgs) -> Result<(Config, String, ModelSettings)> {
-    threads()?;
+    let threads = threads(args.threads)?;
     let (mut config, origin) = config(args.config.as_deref())?;
     if let Some(names) = &args.entity {
         config.set_entity(names)?;
@@ -129,6 +145,7 @@ pub fn labelling(args: &ModelArgs) -> Result<(Config, String, ModelSettings)> {
         trained: model(args.model.as_deref(), Task::Stance),
         sentiment_model: model(args.sentiment_model.as_deref(), Task::Sentiment),
         device: args.device,
+        threads,
     };
     Ok((config, origin, model))
 }

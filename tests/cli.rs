@@ -140,10 +140,12 @@ fn run_writes_every_report_for_all_five_seeds() {
     assert_eq!(run["counts"]["sentences"].as_u64().unwrap() as usize, rows.len());
     assert_eq!(run["documents"].as_array().unwrap().len(), 5);
     assert!(run["sentences_per_second"].as_f64().unwrap() > 0.0);
+    assert_eq!(run["threads"]["workers"], run["threads"]["count"], "the trained labeler runs one worker a thread");
+    assert!(run["threads"]["count"].as_u64().unwrap() >= 1 && run["threads"]["from"].is_string(), "{}", run["threads"]);
     assert_eq!(run["versions"]["libtorch"].as_str().unwrap().split('+').next(), Some("2.4.0"));
     let sums = std::fs::read_to_string(root().join("models/base/SHA256SUMS")).unwrap()
         + &std::fs::read_to_string(root().join("models/stance-minilm-v7/SHA256SUMS")).unwrap()
-        + &std::fs::read_to_string(root().join("models/sentiment-minilm-newsmtsc/SHA256SUMS")).unwrap();
+        + &std::fs::read_to_string(root().join("models/sentiment-minilm-real2/SHA256SUMS")).unwrap();
     assert_eq!(run["labeler"], "trained", "the trained model is the default labeler, named as on the command line");
     assert_eq!(run["labeler_model"], "cross-encoder");
     assert_eq!(run["sentiment_source"], "sentiment model");
@@ -320,6 +322,46 @@ fn classify_tells_an_unmistakably_favorable_sentence_from_a_hostile_one() {
 }
 
 #[test]
+fn the_number_of_threads_changes_no_label_and_a_bad_one_is_refused() {
+    let input: String = (0..45)
+        .map(|i| {
+            format!(
+                "Line {i}: Japan's {} of its defence spending{} is {}.\n",
+                ["doubling", "cut", "review"][i % 3],
+                " again".repeat(i % 5),
+                ["dangerous", "overdue", "debated"][i % 3]
+            )
+        })
+        .collect();
+    let one = stance_with_stdin(&["classify", "--threads", "1"], &input);
+    assert_ok(&one);
+    assert_eq!(classify_rows(&one).len(), 45);
+    for threads in ["2", "5"] {
+        let many = stance_with_stdin(&["classify", "--threads", threads], &input);
+        assert_ok(&many);
+        assert_eq!(text(&many.stdout), text(&one.stdout), "--threads {threads} labels as one thread does, to the last digit");
+    }
+    assert_one_line_error(&stance(&["classify", "--threads", "0"]), "--threads 0: expected 1 to 1024 threads");
+    assert_one_line_error(&stance(&["classify", "--threads", "100000"]), "--threads 100000");
+    let bad = Command::new(env!("CARGO_BIN_EXE_stance"))
+        .args(["classify"])
+        .env("STANCE_THREADS", "two")
+        .current_dir(root())
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_one_line_error(&bad, "STANCE_THREADS=two: expected a whole number of threads");
+    let many = Command::new(env!("CARGO_BIN_EXE_stance"))
+        .args(["classify"])
+        .env("STANCE_THREADS", "100000")
+        .current_dir(root())
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_one_line_error(&many, "STANCE_THREADS=100000: expected at most 1024 threads");
+}
+
+#[test]
 fn classify_takes_targets_per_row_and_from_the_command_line() {
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("in.csv");
@@ -462,6 +504,29 @@ fn train_rejects_bad_files_with_one_line_errors() {
         &stance(&[&args[..], &["--pooling", "interact"]].concat()),
         "pools by segments, and an adapted model keeps its pooling",
     );
+    assert!(!out.exists());
+    // Settings that would train nothing, or train a model of NaNs, are refused (issue 31 item 10).
+    let fresh = ["train", "--data", good.to_str().unwrap(), "--out", out.to_str().unwrap()];
+    for (extra, expected) in [
+        (&["--lr", "NaN"][..], "--lr NaN: must be above 0 and at most 1"),
+        (&["--lr=-0.001"][..], "--lr -0.001: must be above 0"),
+        (&["--head-lr", "5"][..], "--head-lr 5: must be above 0 and at most 1"),
+        (&["--holdout", "0.9999999"][..], "good.csv: no training rows left (--holdout took every row for development)"),
+        (&["--target", " "][..], "--target: empty"),
+    ] {
+        assert_one_line_error(&stance(&[&fresh[..], extra].concat()), expected);
+        assert!(!out.exists(), "{extra:?} wrote a model");
+    }
+}
+
+#[test]
+fn an_empty_target_is_refused_everywhere() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let run = ["run", "--manifest", "seeds/manifest.csv", "--out", out.to_str().unwrap(), "--target", ""];
+    for args in [&["classify", "--target", ""][..], &["classify", "--target", "  "], &run] {
+        assert_one_line_error(&stance(args), "--target: empty (name what stance is taken toward)");
+    }
     assert!(!out.exists());
 }
 
@@ -864,6 +929,32 @@ fn seed_group_indices_point_the_way_the_gold_does() {
         "no 'against' rows",
     );
     assert!(!bad.exists());
+    // Issue 31 item 5: a calibration row given twice would count twice.
+    let copy = dir.path().join("copy.csv");
+    std::fs::copy(root().join("eval/gold/seeds.csv"), &copy).unwrap();
+    let overlap = dir.path().join("overlap.csv");
+    std::fs::write(&overlap, "doc_id,sentence,stance\nd,Other.,favor\nd,  A. ,none\n").unwrap();
+    let two = dir.path().join("two.csv");
+    std::fs::write(&two, "doc_id,sentence,stance\nd,A.,against\nd,Z.,none\n").unwrap();
+    for (files, expected) in [
+        (["eval/gold/seeds.csv", "eval/gold/seeds.csv"], "the same contents as eval/gold/seeds.csv (given twice as --calibration)"),
+        (["eval/gold/seeds.csv", copy.to_str().unwrap()], "copy.csv: the same contents as eval/gold/seeds.csv"),
+        ([two.to_str().unwrap(), overlap.to_str().unwrap()], "overlap.csv: line 3: the same sentence of 'd' as"),
+    ] {
+        let args = [
+            "run",
+            "--manifest",
+            "seeds/manifest.csv",
+            "--calibration",
+            files[0],
+            "--calibration",
+            files[1],
+            "--out",
+            bad.to_str().unwrap(),
+        ];
+        assert_one_line_error(&stance(&args), expected);
+        assert!(!bad.exists());
+    }
 }
 
 #[test]
@@ -964,6 +1055,24 @@ fn hostile_ids_and_cells_stay_apart_and_bad_folders_fail_before_labelling() {
     let output = stance(&["run", "--manifest", m.to_str().unwrap(), "--out", mine.to_str().unwrap()]);
     assert_one_line_error(&output, "mine: --out holds 'notes.txt', which this tool did not write");
     assert_eq!(std::fs::read_to_string(mine.join("notes.txt")).unwrap(), "keep me");
+    // Inside a result's cleaned/ too (issue 31 item 7): a file or folder its run did not write.
+    for (extra, is_dir) in [("cleaned/notes.txt", false), ("cleaned/drafts", true)] {
+        assert_ok(&stance(&["run", "--manifest", m.to_str().unwrap(), "--out", out.to_str().unwrap()]));
+        let path = out.join(extra);
+        if is_dir {
+            std::fs::create_dir(&path).unwrap();
+        } else {
+            std::fs::write(&path, "keep me").unwrap();
+        }
+        let output = stance(&["run", "--manifest", m.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+        assert_one_line_error(&output, &format!("--out holds '{extra}', which the run there did not write"));
+        assert!(path.exists(), "{extra} was deleted");
+        if is_dir {
+            std::fs::remove_dir(&path).unwrap();
+        } else {
+            std::fs::remove_file(&path).unwrap();
+        }
+    }
     let output = stance(&["run", "--manifest", m.to_str().unwrap(), "--out", "/dev/null/out"]);
     assert_one_line_error(&output, "/dev/null");
     assert!(!text(&output.stderr).contains("labelled"));
@@ -1384,9 +1493,10 @@ fn a_killed_run_resumes_where_it_stopped_and_ends_identical() {
     let (_, single, _) = seed_runs();
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
-    // Kill the run once some documents, not all, have their parts.
+    // Kill the run once some documents, not all, have their parts. One thread labels in rounds
+    // of 64 sentences: the first four seed documents, then the fifth.
     let mut child = Command::new(env!("CARGO_BIN_EXE_stance"))
-        .args(["run", "--manifest", "seeds/manifest.csv", "--out", out.to_str().unwrap()])
+        .args(["run", "--manifest", "seeds/manifest.csv", "--out", out.to_str().unwrap(), "--threads", "1"])
         .current_dir(root())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -1504,4 +1614,47 @@ fn average_writes_a_model_that_classify_reads_and_refuses_unlike_models_in_one_l
     let averaged = stance_with_stdin(&["classify", "--model", out_arg], sentence);
     assert_ok(&averaged);
     assert_eq!(text(&averaged.stdout), text(&shipped.stdout), "a model averaged with itself labels differently");
+}
+
+#[test]
+fn an_output_that_is_an_input_is_refused_and_the_input_kept() {
+    // Issue 31 item 2: each of these destroyed an input and exited 0.
+    let (_, single, _) = seed_runs();
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("run");
+    std::fs::create_dir(&run).unwrap();
+    for entry in std::fs::read_dir(single).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_file() {
+            std::fs::copy(&path, run.join(path.file_name().unwrap())).unwrap();
+        }
+    }
+    let gold = dir.path().join("gold.csv");
+    std::fs::copy(root().join("eval/gold/seeds.csv"), &gold).unwrap();
+    let retag = dir.path().join("retag.csv");
+    std::fs::copy(root().join("eval/gold/retag-d.csv"), &retag).unwrap();
+    let (gold_s, retag_s) = (gold.to_str().unwrap(), retag.to_str().unwrap());
+    let sentences = run.join("sentences.csv");
+    let sentences_s = sentences.to_str().unwrap();
+    let run_s = run.to_str().unwrap();
+    let before = |p: &Path| std::fs::read(p).unwrap();
+    let kept = [(gold.clone(), before(&gold)), (retag.clone(), before(&retag)), (sentences.clone(), before(&sentences))];
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (vec!["eval", "--gold", gold_s, "--pred", sentences_s, "--out", gold_s], gold_s),
+        (vec!["eval", "--gold", gold_s, "--pred", sentences_s, "--out", sentences_s], sentences_s),
+        (vec!["sample", "--run", run_s, "--n", "3", "--exclude", gold_s, "--out", gold_s], gold_s),
+        (vec!["sample", "--run", run_s, "--n", "3", "--out", sentences_s], "sentences.csv"),
+        (vec!["agree", gold_s, retag_s, "--adjudicate", retag_s], retag_s),
+        (vec!["agree", gold_s, retag_s, "--out", gold_s], gold_s),
+        (vec!["report", run_s, "--out", sentences_s], "sentences.csv"),
+        (vec!["merge", "--out", run_s, run_s], run_s),
+    ];
+    for (args, input) in &cases {
+        let output = stance(args);
+        assert_one_line_error(&output, "is also an input");
+        assert!(text(&output.stderr).contains(input), "{args:?}: {}", text(&output.stderr));
+    }
+    for (path, bytes) in &kept {
+        assert_eq!(&std::fs::read(path).unwrap(), bytes, "{} was changed", path.display());
+    }
 }

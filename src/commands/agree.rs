@@ -9,6 +9,10 @@ use stance_core::stats::Bootstrap;
 
 /// Runs `stance agree`.
 pub fn execute(a: AgreeArgs) -> Result<()> {
+    let inputs: Vec<&std::path::Path> = a.files.iter().map(|f| f.as_path()).collect();
+    for out in [&a.out, &a.disagreements, &a.adjudicate].into_iter().flatten() {
+        stance_core::output::refuse_to_overwrite_inputs(out, &inputs)?;
+    }
     // The compared column, and with --adjudicate every other label column all files have (so
     // the merged file is a complete gold file); each read once.
     let mut columns = Vec::new();

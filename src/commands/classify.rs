@@ -8,6 +8,7 @@ use std::io::Write;
 
 /// Runs `stance classify`.
 pub fn execute(a: ClassifyArgs) -> Result<()> {
+    resolve::target(a.target.as_deref())?;
     let (config, _, model) = resolve::labelling(&a.model)?;
     resolve::warn_about_descriptions(&a.model, &config, a.target.as_deref().unwrap_or(&config.target.name));
     let input = match &a.input {

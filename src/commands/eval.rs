@@ -18,7 +18,10 @@ use std::path::{Path, PathBuf};
 
 /// Runs `stance eval`.
 pub fn execute(a: EvalArgs) -> Result<()> {
-    crate::resolve::threads()?;
+    // Scoring a model runs side-by-side workers of one libtorch thread each, as labelling does;
+    // cross-validation trains, with libtorch's threads.
+    let threads = resolve::threads(a.training.threads)?;
+    tch::set_num_threads(if a.cv.is_some() { threads.count as i32 } else { 1 });
     match (&a.gold, &a.pred, a.cv, &a.data) {
         (Some(gold), Some(pred), None, _) => {
             let gold_path = gold;
@@ -37,6 +40,7 @@ pub fn execute(a: EvalArgs) -> Result<()> {
                 );
             }
             let out = a.out.clone().unwrap_or_else(|| pred.with_file_name("eval.csv"));
+            stance_core::output::refuse_to_overwrite_inputs(&out, &[gold_path, pred])?;
             write_atomic(&out, &report.to_csv()?)?;
             print!("{}", report.render());
             println!("\nmetrics written to {}", out.display());
@@ -72,6 +76,7 @@ pub fn execute(a: EvalArgs) -> Result<()> {
                 let dir = resolve::model(a.model.as_deref(), task);
                 let mut model = CrossEncoder::load(&dir, &resolve::base_model_dir(a.training.model_dir.as_deref()), a.training.device)?;
                 model.set_precision(a.precision);
+                model.set_workers(threads.count);
                 let bar = crate::progress::progress_bar(rows.len() as u64, "rows", true);
                 let predicted = predict_labels_with(&model, task, &rows, 64, &mut |n| bar.inc(n))?;
                 bar.finish_and_clear();

@@ -7,6 +7,8 @@ use anyhow::Result;
 
 /// Runs `stance merge`.
 pub fn execute(a: MergeArgs) -> Result<()> {
+    let parts: Vec<&std::path::Path> = a.parts.iter().map(|p| p.as_path()).collect();
+    stance_core::output::refuse_to_overwrite_inputs(&a.out, &parts)?;
     let settings = MergeSettings { out: a.out, parts: a.parts };
     let (documents, sentences) = pipeline::merge(&settings)?;
     crate::say!(

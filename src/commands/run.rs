@@ -10,8 +10,8 @@ use stance_core::data::corpus::{Corpus, JsonlFields};
 /// Runs `stance run`.
 pub fn execute(a: RunArgs) -> Result<()> {
     let (mut config, config_origin, model) = resolve::labelling(&a.model)?;
-    if let Some(target) = &a.target {
-        config.target.name = target.clone();
+    if let Some(target) = resolve::target(a.target.as_deref())? {
+        config.target.name = target.to_string();
     }
     resolve::warn_about_descriptions(&a.model, &config, &config.target.name);
     let corpus = match (a.manifest, a.corpus) {

@@ -8,6 +8,10 @@ use std::path::Path;
 
 /// Runs `stance sample`.
 pub fn execute(a: SampleArgs) -> Result<()> {
+    let sentences = a.run.join("sentences.csv");
+    let other = a.other_run.as_ref().map(|dir| dir.join("sentences.csv"));
+    let inputs: Vec<&Path> = [&sentences].into_iter().chain(&other).chain(&a.exclude).chain(&a.within).map(|p| p.as_path()).collect();
+    stance_core::output::refuse_to_overwrite_inputs(&a.out, &inputs)?;
     let candidates = read_candidates(&a.run.join("sentences.csv"))?;
     let focus = a
         .focus
@@ -22,7 +26,7 @@ pub fn execute(a: SampleArgs) -> Result<()> {
         Some(dir) => Some(
             read_candidates(&dir.join("sentences.csv"))?
                 .into_iter()
-                .map(|c| ((c.doc_id, c.sentence_id), c.stance))
+                .map(|c| ((c.doc_id, c.sentence_id), (c.text, c.stance)))
                 .collect::<std::collections::HashMap<_, _>>(),
         ),
         None => None,

@@ -8,8 +8,7 @@ use anyhow::Result;
 pub fn execute(a: TagArgs) -> Result<()> {
     let annotator = resolve::annotator(a.annotator.as_deref());
     let target = match a.target {
-        Some(target) if target.trim().is_empty() => anyhow::bail!("--target: empty (name what stance is tagged toward)"),
-        Some(target) => target,
+        Some(target) => crate::resolve::target(Some(&target))?.expect("given").to_string(),
         None => resolve::config(None)?.0.target.name,
     };
     let options =

@@ -15,7 +15,8 @@ use std::path::{Path, PathBuf};
 pub fn execute(a: TrainArgs) -> Result<()> {
     // STANCE_THREADS / SLURM_CPUS_PER_TASK bound training's threads as they bound labelling's:
     // two trainings that each take every core run many times slower than one thread each.
-    crate::resolve::threads()?;
+    let threads = crate::resolve::threads(a.training.threads)?;
+    tch::set_num_threads(threads.count as i32);
     let checkpoint = a.checkpoint.clone().unwrap_or_else(|| {
         let mut name = a.out.file_name().map(|n| n.to_os_string()).unwrap_or_default();
         name.push(".checkpoint");
@@ -126,8 +127,18 @@ pub fn training_settings(
     if hyper.epochs == 0 || hyper.batch_size == 0 || !(8..=512).contains(&hyper.max_tokens) {
         bail!("--epochs and --batch-size must be ≥ 1 and --max-tokens between 8 and 512 (the encoder's positions)");
     }
+    // A NaN, negative or huge rate trains a model of NaNs that labels every sentence favor.
+    for (flag, rate) in [("--lr", hyper.lr), ("--head-lr", hyper.head_lr)] {
+        if !(rate > 0.0 && rate <= 1.0) {
+            bail!("{flag} {rate}: must be above 0 and at most 1");
+        }
+    }
     if let Some(n) = args.max_rows {
         train = sample_rows(train, n, hyper.seed);
+    }
+    if train.is_empty() {
+        let why = if holdout.is_some() { " (--holdout took every row for development)" } else { "" };
+        bail!("{}: no training rows left{why}", data.display());
     }
     let dev_rows = match dev {
         Some(path) => read_examples(path, &spec, args.task)?,
@@ -173,6 +184,7 @@ pub fn training_settings(
 /// Where the data files keep their fields, from the column and label options; rows without a
 /// target take `--target`, else the config's target (stance) or the sentence target (sentiment).
 fn data_spec(args: &TrainingArgs) -> Result<DataSpec> {
+    resolve::target(args.target.as_deref())?;
     let (config, _) = resolve::config(args.config.as_deref())?;
     let spec = DataSpec {
         text_col: args.text_col.clone(),

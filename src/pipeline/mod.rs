@@ -46,6 +46,16 @@ pub enum SentimentKind {
     ZeroShot,
 }
 
+/// How many CPU threads a command uses, and what set the number (run.json and training.json
+/// record both).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Threads {
+    /// The number of threads.
+    pub count: usize,
+    /// What set it: `--threads`, an environment variable, or the CPUs this process may use.
+    pub from: &'static str,
+}
+
 /// What is needed to build a labeler.
 #[derive(Debug, Clone)]
 pub struct ModelSettings {
@@ -61,6 +71,8 @@ pub struct ModelSettings {
     pub sentiment_model: PathBuf,
     /// Where the models run.
     pub device: Device,
+    /// CPU threads (the trained labeler's workers, or the zero-shot labeler's libtorch threads).
+    pub threads: Threads,
 }
 
 /// A loaded labeler, with what run.json records about it.
@@ -93,12 +105,16 @@ pub fn load_labeler(config: &Config, model: &ModelSettings) -> Result<LoadedLabe
     };
     let (labeler, sentiment_source, files): (Box<dyn Labeler>, &'static str, Vec<FileDigest>) = match model.labeler {
         LabelerKind::ZeroShot => {
+            tch::set_num_threads(model.threads.count as i32);
             let (labeler, files) = zero_shot()?;
             (Box::new(labeler), "zero-shot", files)
         }
         LabelerKind::Trained => {
+            // Workers of one intra-op thread each (see CrossEncoder::set_workers).
+            tch::set_num_threads(1);
             let mut cross = CrossEncoder::load(&model.trained, &model.model_dir, model.device)?;
             cross.set_precision(config.labeler.precision);
+            cross.set_workers(model.threads.count);
             let mut files = cross.base_files.clone();
             files.extend(model_files(&model.trained)?);
             let sentiment = if model.sentiment == SentimentKind::ZeroShot {
@@ -110,6 +126,7 @@ pub fn load_labeler(config: &Config, model: &ModelSettings) -> Result<LoadedLabe
                 let mut sentiment = CrossEncoder::load(&model.sentiment_model, &model.model_dir, model.device)?;
                 sentiment.set_precision(config.labeler.precision);
                 sentiment.share_frozen_with(&cross);
+                sentiment.set_workers(model.threads.count);
                 files.extend(model_files(&model.sentiment_model)?);
                 SentimentSource::Model(Box::new(sentiment))
             };

@@ -26,7 +26,9 @@ use stance_core::digest::{sha256_file, sha256_hex};
 use stance_core::labels::{Probs, SENTIMENT_LABELS, STANCE_LABELS};
 use stance_core::output::{write_atomic, Staging};
 use stance_core::stats::Bootstrap;
+use stance_core::text::clean::Cleaned;
 use stance_core::text::entity::EntityMatcher;
+use stance_core::text::split::Span;
 use stance_model::label::LabelInput;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::Write;
@@ -138,6 +140,33 @@ fn fingerprint(settings_model: &ModelSettings, config: &Config, loaded: &LoadedL
     json!({ "sha256": sha256_hex(value.to_string().as_bytes()), "of": value })
 }
 
+/// An error when `out/cleaned/` holds anything the previous result's run.json does not name
+/// (a user's notes, a subfolder): a new result replaces the folder whole, and the top-level
+/// check of the staging folder does not look inside it.
+fn refuse_foreign_cleaned_files(out: &Path) -> Result<()> {
+    let cleaned = out.join("cleaned");
+    let Ok(entries) = std::fs::read_dir(&cleaned) else { return Ok(()) };
+    let written: HashSet<String> = std::fs::read_to_string(out.join("run.json"))
+        .ok()
+        .and_then(|text| serde_json::from_str::<Value>(&text).ok())
+        .and_then(|run| {
+            run["documents"].as_array().map(|docs| docs.iter().filter_map(|d| d["cleaned_file"].as_str().map(String::from)).collect())
+        })
+        .unwrap_or_default();
+    for entry in entries {
+        let entry = entry.with_context(|| format!("{}: cannot read folder", cleaned.display()))?;
+        let name = format!("cleaned/{}", entry.file_name().to_string_lossy());
+        let plain = entry.file_type().is_ok_and(|t| t.is_file());
+        if !plain || !written.contains(&name) {
+            bail!(
+                "{}: --out holds '{name}', which the run there did not write; a result replaces the folder whole: move it, or choose another --out",
+                out.display()
+            );
+        }
+    }
+    Ok(())
+}
+
 /// A document of the run: its corpus record, position and file stem.
 struct Doc {
     index: usize,
@@ -172,9 +201,33 @@ fn read_calibration(files: &[PathBuf]) -> Result<Option<CalibrationGold>> {
     }
     let mut gold = Vec::new();
     let mut digests = Vec::new();
+    // A row given twice (the same file twice, a copy, or files that share sentences) would
+    // count twice in the error rates: refused, naming both places.
+    let mut seen_files: HashMap<String, &PathBuf> = HashMap::new();
+    let mut seen_rows: HashMap<(String, String), (&PathBuf, u64)> = HashMap::new();
     for path in files {
-        gold.extend(read_gold(path)?);
-        digests.push(json!({"path": path, "sha256": sha256_file(path)?}));
+        let sha256 = sha256_file(path)?;
+        if let Some(first) = seen_files.insert(sha256.clone(), path) {
+            bail!(
+                "{}: the same contents as {} (given twice as --calibration): its rows would count twice",
+                path.display(),
+                first.display()
+            );
+        }
+        for row in read_gold(path)? {
+            let key = (row.doc_id.clone(), row.sentence.split_whitespace().collect::<Vec<_>>().join(" "));
+            if let Some((first, line)) = seen_rows.insert(key, (path, row.line)) {
+                bail!(
+                    "{}: line {}: the same sentence of '{}' as {} line {line}: a calibration row may be given once",
+                    path.display(),
+                    row.line,
+                    row.doc_id,
+                    first.display()
+                );
+            }
+            gold.push(row);
+        }
+        digests.push(json!({"path": path, "sha256": sha256}));
     }
     let origin = files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>().join(" + ");
     for (k, label) in STANCE_LABELS.iter().enumerate() {
@@ -232,6 +285,7 @@ pub fn run(settings: &RunSettings) -> Result<RunSummary> {
     }
     let calibration_gold = read_calibration(&settings.calibration)?;
     let prepare_seconds = started.elapsed().as_secs_f64();
+    refuse_foreign_cleaned_files(&settings.out)?;
     let staging = if settings.resume { Staging::resume(&settings.out, &RUN_FILES)? } else { Staging::new(&settings.out, &RUN_FILES)? };
     for leftover in &staging.removed_leftovers {
         eprintln!("warning: removed {}, the staging folder of an interrupted run (--resume would have continued it)", leftover.display());
@@ -273,6 +327,64 @@ pub fn run(settings: &RunSettings) -> Result<RunSummary> {
     let passes = loaded.labeler.passes().max(1);
     let label_started = Instant::now();
     let (mut reused, mut labelled_sentences) = (0, 0);
+    // Documents are labelled in rounds of at least four batches a worker, so the labeller's
+    // workers share many short documents; each document still gets batches of its own, so its
+    // labels do not depend on the round it fell in (or on a resume). A killed run loses at most
+    // the round under way.
+    let round_sentences_at_least = 4 * settings.model.threads.count * settings.config.labeler.batch_size;
+    let mut round: Vec<(&Doc, Cleaned, Vec<Span>, String)> = Vec::new();
+    let mut flush = |round: &mut Vec<(&Doc, Cleaned, Vec<Span>, String)>| -> Result<()> {
+        let inputs: Vec<LabelInput> = round
+            .iter()
+            .flat_map(|(_, cleaned, spans, _)| spans.iter().map(|s| &cleaned.text[s.clone()]))
+            .map(|text| LabelInput { text, target, mention: entity.first(text).map(|m| m.text) })
+            .collect();
+        let groups: Vec<usize> = round.iter().map(|(_, _, spans, _)| spans.len()).collect();
+        let mut pending = 0;
+        let probs = if inputs.is_empty() {
+            Vec::new()
+        } else {
+            loaded.labeler.label_groups(&inputs, &groups, &mut |n| {
+                pending += n;
+                bar.inc(pending / passes);
+                pending %= passes;
+            })?
+        };
+        labelled_sentences += inputs.len();
+        let mut at = 0;
+        for (doc, cleaned, spans, sha256) in round.iter() {
+            let (doc_inputs, doc_probs) = (&inputs[at..at + spans.len()], &probs[at..at + spans.len()]);
+            at += spans.len();
+            let part = DocPart {
+                doc_id: doc.entry.doc_id.clone(),
+                sha256: sha256.clone(),
+                fingerprint: fingerprint_sha.clone(),
+                lines_total: cleaned.lines_total,
+                lines_kept: cleaned.lines_kept,
+                lines_dropped: cleaned.dropped.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
+                cleaned_bytes: cleaned.text.len(),
+                mentions: doc_inputs.iter().filter(|i| i.mention.is_some()).count(),
+                sentences: spans
+                    .iter()
+                    .zip(doc_probs)
+                    .map(|(s, p)| PartSentence {
+                        start: s.start,
+                        end: s.end,
+                        stance: to_f64(p.stance),
+                        sentiment: to_f64(p.sentiment),
+                        toward: p.target_sentiment.map(to_f64),
+                    })
+                    .collect(),
+            };
+            staging.write(&format!("cleaned/{}.txt", doc.stem), &cleaned.text)?;
+            // The part last, and whole: a run killed before this line re-labels the document.
+            write_atomic(&parts_dir.join(format!("{}.json", doc.stem)), serde_json::to_string(&part)?.as_bytes())?;
+        }
+        drop(inputs);
+        round.clear();
+        Ok(())
+    };
+    let mut round_sentences = 0;
     for doc in &docs {
         let part_path = parts_dir.join(format!("{}.json", doc.stem));
         if staging.resumed.is_some() {
@@ -287,52 +399,19 @@ pub fn run(settings: &RunSettings) -> Result<RunSummary> {
                 }
             }
         }
-        // Read again: only this document's text is in memory.
+        // Read again: only this round's texts are in memory.
         let (cleaned, spans, sha256) = prepare_entry(&doc.entry, fields)?;
         if sha256 != doc.sha256 {
             bail!("{}: changed while the run was under way", document_origin(&doc.entry));
         }
-        let inputs: Vec<LabelInput> = spans
-            .iter()
-            .map(|s| &cleaned.text[s.clone()])
-            .map(|text| LabelInput { text, target, mention: entity.first(text).map(|m| m.text) })
-            .collect();
-        let mut pending = 0;
-        let probs = if inputs.is_empty() {
-            Vec::new()
-        } else {
-            loaded.labeler.label(&inputs, &mut |n| {
-                pending += n;
-                bar.inc(pending / passes);
-                pending %= passes;
-            })?
-        };
-        labelled_sentences += inputs.len();
-        let part = DocPart {
-            doc_id: doc.entry.doc_id.clone(),
-            sha256,
-            fingerprint: fingerprint_sha.clone(),
-            lines_total: cleaned.lines_total,
-            lines_kept: cleaned.lines_kept,
-            lines_dropped: cleaned.dropped.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
-            cleaned_bytes: cleaned.text.len(),
-            mentions: inputs.iter().filter(|i| i.mention.is_some()).count(),
-            sentences: spans
-                .iter()
-                .zip(&probs)
-                .map(|(s, p)| PartSentence {
-                    start: s.start,
-                    end: s.end,
-                    stance: to_f64(p.stance),
-                    sentiment: to_f64(p.sentiment),
-                    toward: p.target_sentiment.map(to_f64),
-                })
-                .collect(),
-        };
-        staging.write(&format!("cleaned/{}.txt", doc.stem), &cleaned.text)?;
-        // The part last, and whole: a run killed before this line re-labels the document.
-        write_atomic(&part_path, serde_json::to_string(&part)?.as_bytes())?;
+        round_sentences += spans.len();
+        round.push((doc, cleaned, spans, sha256));
+        if round_sentences >= round_sentences_at_least {
+            flush(&mut round)?;
+            round_sentences = 0;
+        }
     }
+    flush(&mut round)?;
     let label_seconds = label_started.elapsed().as_secs_f64();
     bar.finish_and_clear();
     if staging.resumed.is_some() {
@@ -375,7 +454,12 @@ pub fn run(settings: &RunSettings) -> Result<RunSummary> {
         },
         "csv_safe": settings.csv_safe,
         "excel": settings.excel,
-        "threads": tch::get_num_threads(),
+        "threads": {
+            "count": settings.model.threads.count,
+            "from": settings.model.threads.from,
+            // Trained labeler: that many single-threaded workers; zero-shot: libtorch's threads.
+            "workers": if settings.model.labeler == super::LabelerKind::Trained { settings.model.threads.count } else { 1 },
+        },
         "target_check": target_check,
     });
     let timings = json!({
@@ -716,6 +800,7 @@ pub fn merge(settings: &MergeSettings) -> Result<(usize, usize)> {
     }
     skipped.sort_by_key(|s| s["index"].as_u64());
 
+    refuse_foreign_cleaned_files(&settings.out)?;
     let staging = Staging::new(&settings.out, &RUN_FILES)?;
     let mut doc_refs = Vec::new();
     for (entry, stem) in entries.iter().zip(&stems) {

@@ -93,6 +93,17 @@ pub struct SampleSpec {
     pub window: usize,
 }
 
+/// Another run's sentences for `--strategy disagree`: (text, stance) per (doc_id, sentence_id).
+pub type OtherRun = HashMap<(String, usize), (String, String)>;
+
+/// The first 60 characters of `text`, for an error message.
+fn short(text: &str) -> String {
+    match text.char_indices().nth(60) {
+        Some((at, _)) => format!("{}…", &text[..at]),
+        None => text.to_string(),
+    }
+}
+
 /// Reads a run's `sentences.csv` in file order.
 pub fn read_candidates(path: &Path) -> Result<Vec<Candidate>> {
     let file = CsvFile::open(path, "sentences file")?;
@@ -167,13 +178,13 @@ fn stratum_of(c: &Candidate, by: Stratum) -> &str {
 /// Chooses up to `spec.n` sentences (indices into `candidates`, in corpus order) by the named
 /// strategy. Excluded texts and repeated texts are never chosen, and with `within` only texts in
 /// it are (e.g. re-tagging part of a gold set); `other` gives, for
-/// `disagree`, the other labeler's stance per (doc_id, sentence_id).
+/// `disagree`, the other labeler's sentence text and stance per (doc_id, sentence_id).
 pub fn sample(
     candidates: &[Candidate],
     spec: &SampleSpec,
     excluded: &HashSet<String>,
     within: Option<&HashSet<String>>,
-    other: Option<&HashMap<(String, usize), String>>,
+    other: Option<&OtherRun>,
 ) -> Result<Vec<usize>> {
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(spec.seed);
     let mut seen = excluded.clone();
@@ -211,13 +222,25 @@ pub fn sample(
         Strategy::Disagree => {
             let other = other
                 .ok_or_else(|| Error::invalid("--strategy disagree needs --other-run DIR (a run of another labeler on the same corpus)"))?;
-            let pool = eligible
-                .into_iter()
-                .filter(|&i| {
-                    let c = &candidates[i];
-                    other.get(&(c.doc_id.clone(), c.sentence_id)).is_some_and(|label| *label != c.stance)
-                })
-                .collect();
+            // Sentences pair by (doc_id, sentence_id) only when they are the same sentence: a run
+            // of another corpus, or of other cleaning, would pair unrelated sentences.
+            let mut pool = Vec::new();
+            for i in eligible {
+                let c = &candidates[i];
+                let Some((text, label)) = other.get(&(c.doc_id.clone(), c.sentence_id)) else { continue };
+                if text.split_whitespace().ne(c.text.split_whitespace()) {
+                    return Err(Error::invalid(format!(
+                        "--other-run's sentence {} of '{}' is not this run's (\"{}\" vs \"{}\"): the runs must be of the same corpus, cleaned alike",
+                        c.sentence_id,
+                        c.doc_id,
+                        short(text),
+                        short(&c.text)
+                    )));
+                }
+                if *label != c.stance {
+                    pool.push(i);
+                }
+            }
             random_prefix(pool, spec.n, &mut rng)
         }
         Strategy::Stance => {
@@ -937,18 +960,22 @@ mod tests {
         let u = sample(&c, &spec(Strategy::Uncertain, 5), &none, None, None).unwrap();
         assert!(u.iter().all(|&i| c[i].sentence_id == 1), "{u:?}");
         // Disagree: only where the other run's label differs.
-        let other: HashMap<(String, usize), String> = c
+        let mut other: OtherRun = c
             .iter()
             .map(|x| {
                 (
                     (x.doc_id.clone(), x.sentence_id),
-                    if x.doc_id == "c" && x.sentence_id == 2 { "favor".to_string() } else { x.stance.clone() },
+                    (x.text.clone(), if x.doc_id == "c" && x.sentence_id == 2 { "favor".to_string() } else { x.stance.clone() }),
                 )
             })
             .collect();
         let d = sample(&c, &spec(Strategy::Disagree, 5), &none, None, Some(&other)).unwrap();
         assert_eq!(d.len(), 1);
         assert_eq!((c[d[0]].doc_id.as_str(), c[d[0]].sentence_id), ("c", 2));
+        // A run of another corpus has other sentences under the same ids: refused, not paired.
+        other.get_mut(&(c[0].doc_id.clone(), c[0].sentence_id)).unwrap().0 = "Something else entirely.".into();
+        let err = sample(&c, &spec(Strategy::Disagree, 5), &none, None, Some(&other)).unwrap_err().to_string();
+        assert!(err.contains("is not this run's") && err.contains("Something else entirely."), "{err}");
         assert!(sample(&c, &spec(Strategy::Disagree, 5), &none, None, None).is_err());
         // Documents: focus sentences and their neighbours, whole documents, groups in turn.
         let focus = SampleSpec { focus: Some(regex::Regex::new("(?i)defence").unwrap()), window: 1, ..spec(Strategy::Documents, 7) };

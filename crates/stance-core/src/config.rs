@@ -164,6 +164,10 @@ pub struct SentimentDescriptions {
     pub negative: Vec<String>,
 }
 
+/// The most bootstrap resamples an interval may ask for: 50 times the default, already minutes
+/// of resampling on a large corpus.
+pub const MAX_BOOTSTRAP_RESAMPLES: usize = 100_000;
+
 /// The `[aggregate]` section: settings of the bootstrap intervals.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -232,21 +236,37 @@ impl Config {
                 }
             }
         }
-        if self.labeler.batch_size == 0
-            || !(8..=512).contains(&self.labeler.max_tokens)
-            || self.labeler.temperature <= 0.0
-            || self.labeler.none_margin < 0.0
-            || self.labeler.neutral_margin < 0.0
-        {
-            return Err(Error::file(
-                origin,
-                "[labeler] needs batch_size ≥ 1, max_tokens between 8 and 512, temperature > 0 and margins ≥ 0",
-            ));
+        // Every number in range, each named: a NaN margin or 10^12 resamples would pass parsing
+        // and fail only after the labelling, far from the setting.
+        let labeler = &self.labeler;
+        let whole = [
+            ("[labeler] batch_size", labeler.batch_size, 1, 4096),
+            ("[labeler] max_tokens", labeler.max_tokens, 8, 512),
+            ("[aggregate] bootstrap_resamples", self.aggregate.bootstrap_resamples, 1, MAX_BOOTSTRAP_RESAMPLES),
+        ];
+        for (name, value, low, high) in whole {
+            if !(low..=high).contains(&value) {
+                return Err(Error::file(origin, format!("{name} = {value}: must be between {low} and {high}")));
+            }
+        }
+        // Similarities are cosines, so a margin above 1 could never be crossed.
+        let real = [
+            (
+                "[labeler] temperature",
+                labeler.temperature,
+                labeler.temperature > 0.0 && labeler.temperature <= 100.0,
+                "above 0 and at most 100",
+            ),
+            ("[labeler] none_margin", labeler.none_margin, (0.0..=1.0).contains(&labeler.none_margin), "between 0 and 1"),
+            ("[labeler] neutral_margin", labeler.neutral_margin, (0.0..=1.0).contains(&labeler.neutral_margin), "between 0 and 1"),
+        ];
+        for (name, value, in_range, range) in real {
+            // NaN fails every comparison above, so it is out of range too.
+            if !in_range {
+                return Err(Error::file(origin, format!("{name} = {value}: must be {range}")));
+            }
         }
         crate::text::entity::EntityMatcher::new(&self.entity.aliases).map_err(|e| Error::file(origin, format!("[entity] {e}")))?;
-        if self.aggregate.bootstrap_resamples == 0 {
-            return Err(Error::file(origin, "[aggregate] bootstrap_resamples must be ≥ 1"));
-        }
         Ok(())
     }
 }
@@ -270,6 +290,11 @@ mod tests {
             ("[target]\nname = \"\"\n[stance]\nfavor=[\"a\"]\nagainst=[\"b\"]\nnone=[\"c\"]\n[sentiment]\npositive=[\"a\"]\nneutral=[\"b\"]\nnegative=[\"c\"]\n", "name is empty"),
             ("[target]\nname = \"t\"\n[stance]\nfavor=[]\nagainst=[\"b\"]\nnone=[\"c\"]\n[sentiment]\npositive=[\"a\"]\nneutral=[\"b\"]\nnegative=[\"c\"]\n", "favor needs at least one"),
             ("[target]\nname = \"t\"\ncolour = 1\n", "unknown field"),
+            ("[target]\nname = \"t\"\n[stance]\nfavor=[\"a\"]\nagainst=[\"b\"]\nnone=[\"c\"]\n[sentiment]\npositive=[\"a\"]\nneutral=[\"b\"]\nnegative=[\"c\"]\n[labeler]\nnone_margin = nan\n", "x.toml: [labeler] none_margin = NaN: must be between 0 and 1"),
+            ("[target]\nname = \"t\"\n[stance]\nfavor=[\"a\"]\nagainst=[\"b\"]\nnone=[\"c\"]\n[sentiment]\npositive=[\"a\"]\nneutral=[\"b\"]\nnegative=[\"c\"]\n[labeler]\nneutral_margin = inf\n", "[labeler] neutral_margin = inf: must be between 0 and 1"),
+            ("[target]\nname = \"t\"\n[stance]\nfavor=[\"a\"]\nagainst=[\"b\"]\nnone=[\"c\"]\n[sentiment]\npositive=[\"a\"]\nneutral=[\"b\"]\nnegative=[\"c\"]\n[labeler]\ntemperature = 0.0\n", "[labeler] temperature = 0: must be above 0"),
+            ("[target]\nname = \"t\"\n[stance]\nfavor=[\"a\"]\nagainst=[\"b\"]\nnone=[\"c\"]\n[sentiment]\npositive=[\"a\"]\nneutral=[\"b\"]\nnegative=[\"c\"]\n[labeler]\nbatch_size = 0\n", "[labeler] batch_size = 0: must be between 1 and 4096"),
+            ("[target]\nname = \"t\"\n[stance]\nfavor=[\"a\"]\nagainst=[\"b\"]\nnone=[\"c\"]\n[sentiment]\npositive=[\"a\"]\nneutral=[\"b\"]\nnegative=[\"c\"]\n[aggregate]\nbootstrap_resamples = 1000000000000\n", "[aggregate] bootstrap_resamples = 1000000000000: must be between 1 and 100000"),
             ("[target]\nname = \"t\"\n[entity]\naliases = [\" \"]\n[stance]\nfavor=[\"a\"]\nagainst=[\"b\"]\nnone=[\"c\"]\n[sentiment]\npositive=[\"a\"]\nneutral=[\"b\"]\nnegative=[\"c\"]\n", "[entity] aliases needs at least one word"),
         ];
         for (text, expected) in table {

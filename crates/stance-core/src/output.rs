@@ -272,6 +272,39 @@ fn tidy_leftovers(parent: &Path, name: &str, out: &Path, adopt: bool) -> Result<
     Ok(done)
 }
 
+/// `path` as the file system resolves it (links, `..`), also when it does not exist yet (its
+/// folder resolved, its name kept).
+fn resolved(path: &Path) -> PathBuf {
+    if let Ok(p) = path.canonicalize() {
+        return p;
+    }
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    match (parent.canonicalize(), path.file_name()) {
+        (Ok(dir), Some(name)) => dir.join(name),
+        _ => path.to_path_buf(),
+    }
+}
+
+/// Refuses an output that would destroy an input: `out` is one of `inputs`, or lies above
+/// one (a folder a result replaces whole). Every command that writes where a user points it
+/// checks this before reading anything, so `--out` = the gold or a part folder fails at once.
+pub fn refuse_to_overwrite_inputs(out: &Path, inputs: &[&Path]) -> Result<()> {
+    let target = resolved(out);
+    for input in inputs {
+        let input_path = resolved(input);
+        if input_path == target || input_path.starts_with(&target) {
+            return Err(Error::file(
+                out,
+                format!("is also an input ({}): writing there would destroy it; choose another output", input.display()),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Writes `bytes` to `path` through a temporary file in the same folder and a rename. The file
 /// keeps the mode of the one it replaces, and a new file gets an ordinary one (0644), not the
 /// temporary file's owner-only mode.
@@ -297,6 +330,31 @@ mod tests {
     use super::*;
 
     const KNOWN: &[&str] = &["a.csv", "run.json", "cleaned"];
+
+    #[test]
+    fn an_output_that_is_or_holds_an_input_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let gold = dir.path().join("gold.csv");
+        std::fs::write(&gold, "x").unwrap();
+        let parts = dir.path().join("parts");
+        std::fs::create_dir(&parts).unwrap();
+        let inside = parts.join("a.json");
+        std::fs::write(&inside, "{}").unwrap();
+        let roundabout = dir.path().join("parts/../gold.csv");
+        for (out, input) in [(&gold, &gold), (&roundabout, &gold), (&parts, &inside), (&dir.path().to_path_buf(), &gold)] {
+            let err = refuse_to_overwrite_inputs(out, &[input]).unwrap_err().to_string();
+            assert!(err.contains("is also an input") && err.contains(&input.display().to_string()), "{err}");
+        }
+        // A new file beside the inputs, or a sibling folder, is fine.
+        assert!(refuse_to_overwrite_inputs(&dir.path().join("eval.csv"), &[&gold, &inside]).is_ok());
+        assert!(refuse_to_overwrite_inputs(&dir.path().join("merged"), &[&parts]).is_ok());
+        #[cfg(unix)]
+        {
+            let link = dir.path().join("link.csv");
+            std::os::unix::fs::symlink(&gold, &link).unwrap();
+            assert!(refuse_to_overwrite_inputs(&link, &[&gold]).is_err(), "a link to the input is the input");
+        }
+    }
 
     #[test]
     fn nothing_reaches_out_until_commit_and_commit_replaces() {

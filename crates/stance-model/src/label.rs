@@ -32,6 +32,18 @@ pub trait Labeler {
     /// One [`Probs`] per item, in `items` order: stance (favor, against, none), sentiment
     /// (positive, neutral, negative) and, where the labeler can tell, sentiment toward the mention.
     fn label(&mut self, items: &[LabelInput], progress: &mut dyn FnMut(u64)) -> Result<Vec<Probs>>;
+    /// [`Self::label`] over consecutive groups of items (`groups` holds their sizes), labelling
+    /// each group as if alone: a document's labels do not depend on what else is in the call.
+    /// One call lets a labeler spread many small documents over its workers.
+    fn label_groups(&mut self, items: &[LabelInput], groups: &[usize], progress: &mut dyn FnMut(u64)) -> Result<Vec<Probs>> {
+        let mut out = Vec::with_capacity(items.len());
+        let mut start = 0;
+        for &n in groups {
+            out.extend(self.label(&items[start..start + n], progress)?);
+            start += n;
+        }
+        Ok(out)
+    }
     /// How many passes over the sentences `label` makes (progress counts each).
     fn passes(&self) -> u64 {
         1
@@ -206,31 +218,47 @@ impl Labeler for CrossEncoderLabeler {
     }
 
     fn label(&mut self, items: &[LabelInput], progress: &mut dyn FnMut(u64)) -> Result<Vec<Probs>> {
+        self.label_groups(items, &[items.len()], progress)
+    }
+
+    fn label_groups(&mut self, items: &[LabelInput], groups: &[usize], progress: &mut dyn FnMut(u64)) -> Result<Vec<Probs>> {
         let pairs: Vec<(&str, &str)> = items.iter().map(|i| (i.target, i.text)).collect();
+        let batch = self.batch_size;
         let (stance, sentiment): (Vec<Vec<f32>>, Vec<[f32; 3]>) = match &mut self.sentiment {
             SentimentSource::SharedHead => {
-                let mut both = self.model.predict_heads(&["stance", "sentiment"], &pairs, self.batch_size, progress)?;
+                let mut both = self.model.predict_groups(&["stance", "sentiment"], &pairs, groups, batch, progress)?;
                 let sentiment = both.pop().expect("two heads").iter().map(|p| triple(p)).collect();
                 (both.pop().expect("two heads"), sentiment)
             }
             SentimentSource::Model(model) => {
-                let stance = self.model.predict("stance", &pairs, self.batch_size, progress)?;
+                let stance = self.model.predict_groups(&["stance"], &pairs, groups, batch, progress)?.remove(0);
                 let sentence_pairs: Vec<(&str, &str)> = items.iter().map(|i| (model.config.sentence_target(), i.text)).collect();
-                let sentiment = model.predict("sentiment", &sentence_pairs, self.batch_size, progress)?;
+                let sentiment = model.predict_groups(&["sentiment"], &sentence_pairs, groups, batch, progress)?.remove(0);
                 (stance, sentiment.iter().map(|p| triple(p)).collect())
             }
             SentimentSource::ZeroShot(zero_shot) => {
-                let stance = self.model.predict("stance", &pairs, self.batch_size, progress)?;
-                (stance, zero_shot.label(items, progress)?.into_iter().map(|p| p.sentiment).collect())
+                let stance = self.model.predict_groups(&["stance"], &pairs, groups, batch, progress)?.remove(0);
+                (stance, zero_shot.label_groups(items, groups, progress)?.into_iter().map(|p| p.sentiment).collect())
             }
         };
-        // Sentiment toward the entity: one more (short) pass over the sentences that mention it.
+        // Sentiment toward the entity: one more (short) pass over the sentences that mention it,
+        // grouped as the sentences are.
         let (mentioned, mention_pairs): (Vec<usize>, Vec<(&str, &str)>) =
             items.iter().enumerate().filter_map(|(i, item)| item.mention.map(|m| (i, (m, item.text)))).unzip();
+        let mut mention_groups = Vec::with_capacity(groups.len());
+        let mut start = 0;
+        for &n in groups {
+            mention_groups.push(items[start..start + n].iter().filter(|i| i.mention.is_some()).count());
+            start += n;
+        }
         let toward = match &self.sentiment {
             _ if mention_pairs.is_empty() => Vec::new(),
-            SentimentSource::SharedHead => self.model.predict("sentiment", &mention_pairs, self.batch_size, &mut |_| {})?,
-            SentimentSource::Model(model) => model.predict("sentiment", &mention_pairs, self.batch_size, &mut |_| {})?,
+            SentimentSource::SharedHead => {
+                self.model.predict_groups(&["sentiment"], &mention_pairs, &mention_groups, batch, &mut |_| {})?.remove(0)
+            }
+            SentimentSource::Model(model) => {
+                model.predict_groups(&["sentiment"], &mention_pairs, &mention_groups, batch, &mut |_| {})?.remove(0)
+            }
             SentimentSource::ZeroShot(_) => Vec::new(),
         };
         let mut out: Vec<Probs> =

@@ -176,7 +176,16 @@ pub struct CrossEncoder {
     /// The base encoder's files and their sha256, in [`MODEL_FILES`](crate::encoder::MODEL_FILES) order.
     pub base_files: Vec<FileDigest>,
     hidden: i64,
+    /// How many threads label batches side by side on the CPU (see [`Self::set_workers`]).
+    workers: usize,
 }
+
+/// Lets scoped worker threads share one model for inference.
+struct SharedForInference<'a>(&'a CrossEncoder);
+// SAFETY: the workers only run inference passes (under no_grad), which read the model's
+// tensors and never write them; libtorch's CPU kernels may read one tensor from several
+// threads at once. The tokenizer is plain data. Nothing is moved or mutated while they run.
+unsafe impl Sync for SharedForInference<'_> {}
 
 impl CrossEncoder {
     /// The base encoder with freshly initialised heads (seeded by `seed`).
@@ -252,7 +261,7 @@ impl CrossEncoder {
             return Err(Error::file(weights, format!("weights file has no tensor '{name}'")));
         }
         let fast = FastBert::from_store(&vs, &bert_config)?;
-        let model = Self { vs, bert, fast, heads, tokenizer, config, base_files, hidden };
+        let model = Self { vs, bert, fast, heads, tokenizer, config, base_files, hidden, workers: 1 };
         for (name, tensor) in model.vs.variables() {
             if FROZEN_PREFIXES.iter().any(|p| name.starts_with(p)) {
                 let _ = tensor.set_requires_grad(false);
@@ -420,27 +429,108 @@ impl CrossEncoder {
         batch_size: usize,
         progress: &mut dyn FnMut(u64),
     ) -> Result<Vec<Vec<Vec<f32>>>> {
+        self.predict_groups(heads, pairs, &[pairs.len()], batch_size, progress)
+    }
+
+    /// Labels batches on `n` CPU threads side by side, each running libtorch with one intra-op
+    /// thread: one OpenMP team per pass stalls whenever one of its threads loses its core
+    /// (another process, a busy vCPU), while independent workers keep the others going. A
+    /// batch's probabilities do not depend on `n`. On a GPU one thread feeds the device.
+    pub fn set_workers(&mut self, n: usize) {
+        self.workers = n.max(1);
+    }
+
+    /// How many threads label batches side by side.
+    pub fn workers(&self) -> usize {
+        self.workers
+    }
+
+    /// [`Self::predict_heads`] over consecutive groups of pairs (`groups` holds their sizes,
+    /// summing to `pairs.len()`): each batch holds pairs of one group only, so a group's
+    /// probabilities are the same whatever groups are labelled with it (a document labelled
+    /// alone or with others, a resumed run or a whole one).
+    pub fn predict_groups(
+        &self,
+        heads: &[&str],
+        pairs: &[(&str, &str)],
+        groups: &[usize],
+        batch_size: usize,
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<Vec<Vec<Vec<f32>>>> {
         if let Some(head) = heads.iter().find(|h| !self.heads.contains_key(**h)) {
             crate::invalid!("the model has no '{head}' head");
         }
-        let mut order: Vec<usize> = (0..pairs.len()).collect();
-        order.sort_by_key(|&i| (pairs[i].0.len() + pairs[i].1.len(), i));
+        if groups.iter().sum::<usize>() != pairs.len() {
+            crate::invalid!("groups of {} pairs in all, for {} pairs", groups.iter().sum::<usize>(), pairs.len());
+        }
+        // Similar lengths share a batch, so little compute goes to padding.
+        let mut chunks: Vec<Vec<usize>> = Vec::new();
+        let mut start = 0;
+        for &n in groups {
+            let mut order: Vec<usize> = (start..start + n).collect();
+            order.sort_by_key(|&i| (pairs[i].0.len() + pairs[i].1.len(), i));
+            chunks.extend(order.chunks(batch_size.max(1)).map(<[usize]>::to_vec));
+            start += n;
+        }
         let mut out = vec![vec![Vec::new(); pairs.len()]; heads.len()];
-        for chunk in order.chunks(batch_size.max(1)) {
-            let batch_pairs: Vec<(&str, &str)> = chunk.iter().map(|&i| pairs[i]).collect();
-            let batch = self.encode(&batch_pairs);
-            let mut logits = tch::no_grad(|| self.forward(&batch, false))?;
-            for (h, head) in heads.iter().enumerate() {
-                let probs = logits.remove(*head).expect("head checked above").softmax(-1, Kind::Float);
-                let flat = Vec::<f32>::try_from(probs.to(Device::Cpu).contiguous().view([-1]))?;
+        let mut store = |chunk: &[usize], probs: Vec<Vec<f32>>| {
+            for (h, flat) in probs.into_iter().enumerate() {
                 let width = flat.len() / chunk.len();
                 for (row, &i) in chunk.iter().enumerate() {
                     out[h][i] = flat[row * width..(row + 1) * width].to_vec();
                 }
             }
             progress(chunk.len() as u64);
+        };
+        let workers = if self.device() == Device::Cpu { self.workers.min(chunks.len()) } else { 1 };
+        if workers <= 1 {
+            for chunk in &chunks {
+                store(chunk, self.batch_probs(heads, pairs, chunk)?);
+            }
+            return Ok(out);
         }
+        let shared = SharedForInference(self);
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        std::thread::scope(|scope| {
+            let (sender, finished) = std::sync::mpsc::channel();
+            for _ in 0..workers {
+                let (sender, shared, next, chunks) = (sender.clone(), &shared, &next, &chunks);
+                scope.spawn(move || {
+                    tch::set_num_threads(1);
+                    loop {
+                        let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(chunk) = chunks.get(k) else { break };
+                        let result = shared.0.batch_probs(heads, pairs, chunk);
+                        let failed = result.is_err();
+                        // The receiver is gone once another batch failed: stop.
+                        if sender.send((k, result)).is_err() || failed {
+                            next.store(chunks.len(), std::sync::atomic::Ordering::Relaxed);
+                            break;
+                        }
+                    }
+                });
+            }
+            drop(sender);
+            for (k, result) in finished {
+                store(&chunks[k], result?);
+            }
+            Ok::<_, Error>(())
+        })?;
         Ok(out)
+    }
+
+    /// One batch's probabilities, per head, flattened row by row.
+    fn batch_probs(&self, heads: &[&str], pairs: &[(&str, &str)], chunk: &[usize]) -> Result<Vec<Vec<f32>>> {
+        let batch_pairs: Vec<(&str, &str)> = chunk.iter().map(|&i| pairs[i]).collect();
+        let batch = self.encode(&batch_pairs);
+        let mut logits = tch::no_grad(|| self.forward(&batch, false))?;
+        heads
+            .iter()
+            .map(|head| {
+                let probs = logits.remove(*head).expect("head checked above").softmax(-1, Kind::Float);
+                Ok(Vec::<f32>::try_from(probs.to(Device::Cpu).contiguous().view([-1]))?)
+            })
+            .collect()
     }
 
     /// The encoder's hidden width (384 for MiniLM-L6).
@@ -513,6 +603,33 @@ mod tests {
         });
         // The fused pass refuses to train: it has no dropout.
         assert!(model.forward_with(&batch, true, Pass::Fused).is_err());
+    }
+
+    #[test]
+    fn side_by_side_workers_and_groups_leave_every_probability_as_one_thread_gives_it() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let mut model = CrossEncoder::load(&root.join("models/stance-minilm-v7"), &root.join("models/base/files"), Device::Cpu).unwrap();
+        let texts: Vec<String> = (0..41)
+            .map(|i| format!("Sentence {i}: Tokyo {} its defence budget{}.", ["raised", "cut", "debated"][i % 3], " again".repeat(i % 7)))
+            .collect();
+        let pairs: Vec<(&str, &str)> = texts.iter().map(|t| ("Japan's rearmament", t.as_str())).collect();
+        let groups = [5, 17, 0, 19];
+        let mut seen = 0;
+        tch::set_num_threads(1);
+        let one = model.predict_groups(&["stance"], &pairs, &groups, 4, &mut |n| seen += n).unwrap();
+        assert_eq!(seen, 41, "progress counts every pair once");
+        for workers in [2, 3, 8] {
+            model.set_workers(workers);
+            let many = model.predict_groups(&["stance"], &pairs, &groups, 4, &mut |_| {}).unwrap();
+            assert_eq!(many, one, "{workers} workers");
+        }
+        // A group's probabilities are those it gets alone: its batches hold none of the others'.
+        let alone = model.predict_heads(&["stance"], &pairs[5..22], 4, &mut |_| {}).unwrap();
+        assert_eq!(alone[0], one[0][5..22].to_vec());
+        // Batches that mix groups would differ (padding width and int8 scales change).
+        let mixed = model.predict_heads(&["stance"], &pairs, 4, &mut |_| {}).unwrap();
+        assert_ne!(mixed, one, "the grouping is what keeps documents apart");
+        assert!(model.predict_groups(&["stance"], &pairs, &[40], 4, &mut |_| {}).is_err(), "groups must cover every pair");
     }
 
     #[test]

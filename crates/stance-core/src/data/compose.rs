@@ -53,6 +53,9 @@ pub struct Recipe {
     pub dev: Vec<Source>,
 }
 
+/// The most times one source's rows may be repeated.
+pub const MAX_REPEAT: usize = 100;
+
 /// One file's contribution.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -164,8 +167,12 @@ impl Recipe {
                     ));
                 }
             }
-            if source.repeat == 0 {
-                return Err(Error::file(path, format!("{}: repeat must be ≥ 1", source.file.display())));
+            // A source repeated more than this is a typo, and would fill memory before failing.
+            if !(1..=MAX_REPEAT).contains(&source.repeat) {
+                return Err(Error::file(
+                    path,
+                    format!("{}: repeat = {}: must be between 1 and {MAX_REPEAT}", source.file.display(), source.repeat),
+                ));
             }
             if let Some(fold) = &source.fold {
                 parse_fold(fold).ok_or_else(|| Error::file(path, format!("fold '{fold}': expected K/N with 0 ≤ K < N and N ≥ 2")))?;
@@ -391,6 +398,11 @@ set = "dev"
             ("seed = 1\n[[train]]\nfile = \"rows.csv\"\nbogus = 1\n", "line 4"),
             ("seed = 1\n[[train]]\nfile = \"rows.csv\"\nfold = \"0/2\"\nheldout = \"../x.csv\"\n", "heldout '../x.csv'"),
             ("seed = 1\n[[train]]\nfile = \"rows.csv\"\nfold = \"0/2\"\nheldout = \"train.csv\"\n", "heldout 'train.csv'"),
+            (
+                "seed = 1\n[[train]]\nfile = \"rows.csv\"\nrepeat = 100000000000\n",
+                "rows.csv: repeat = 100000000000: must be between 1 and 100",
+            ),
+            ("seed = 1\n[[train]]\nfile = \"rows.csv\"\nrepeat = 0\n", "repeat = 0: must be between 1 and 100"),
         ];
         for (text, expected) in table {
             write(d, "r.toml", text);

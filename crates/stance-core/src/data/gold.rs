@@ -107,15 +107,51 @@ pub fn read_gold(path: &Path) -> Result<Vec<GoldRow>> {
 /// Reads predictions: a `sentences.csv` written by `stance run`.
 pub fn read_predictions(path: &Path) -> Result<Vec<PredRow>> {
     let origin = path.display().to_string();
+    // One sentence twice under different labels: which one a gold row meets would be chance.
+    let mut labelled: std::collections::HashMap<(String, String), (u64, usize, usize)> = std::collections::HashMap::new();
     read_columns(path, &["doc_id", "text", "stance", "sentiment"], &[], "predictions file")?
         .into_iter()
         .map(|(line, f)| {
-            Ok(PredRow {
+            let row = PredRow {
                 stance: parse_label(&STANCE_LABELS, &f[2], "stance", &origin, line)?,
                 sentiment: parse_label(&SENTIMENT_LABELS, &f[3], "sentiment", &origin, line)?,
                 doc_id: f[0].trim().to_string(),
                 text: f[1].clone(),
-            })
+            };
+            let key = (row.doc_id.clone(), row.text.split_whitespace().collect::<Vec<_>>().join(" "));
+            match labelled.get(&key) {
+                Some(&(first, stance, sentiment)) if (stance, sentiment) != (row.stance, row.sentiment) => {
+                    return Err(Error::line(
+                        path,
+                        line,
+                        format!("the same sentence of '{}' as line {first}, with other labels: which one counts is not clear", row.doc_id),
+                    ))
+                }
+                Some(_) => {}
+                None => {
+                    labelled.insert(key, (line, row.stance, row.sentiment));
+                }
+            }
+            Ok(row)
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sentence_predicted_twice_under_other_labels_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sentences.csv");
+        let head = "doc_id,text,stance,sentiment\n";
+        // The same labels twice (a sentence a document repeats) are fine.
+        std::fs::write(&path, format!("{head}d,Tokyo acts.,none,neutral\nd,Tokyo  acts.,none,neutral\ne,Tokyo acts.,favor,neutral\n"))
+            .unwrap();
+        assert_eq!(read_predictions(&path).unwrap().len(), 3);
+        std::fs::write(&path, format!("{head}d,Tokyo acts.,none,neutral\nd,Other.,none,neutral\nd,Tokyo acts.,against,neutral\n")).unwrap();
+        let err = read_predictions(&path).unwrap_err().to_string();
+        assert!(err.contains("sentences.csv: line 4: the same sentence of 'd' as line 2, with other labels"), "{err}");
+    }
 }

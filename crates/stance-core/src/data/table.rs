@@ -37,6 +37,13 @@ impl CsvFile {
             Ok(headers) => headers.clone(),
             Err(source) => return Err(Error::Csv { path: path.to_path_buf(), line: 1, record: 0, source }),
         };
+        // A column named twice would be read from its first copy, silently.
+        let mut names = std::collections::HashSet::new();
+        for name in headers.iter().map(|h| h.trim_start_matches('\u{feff}')).filter(|h| !h.is_empty()) {
+            if !names.insert(name) {
+                return Err(Error::line(path, 1, format!("column '{name}' appears twice: which one is meant is not clear")));
+            }
+        }
         Ok(Self { path: path.to_path_buf(), origin, what, reader, headers, newlines })
     }
 
@@ -120,5 +127,17 @@ mod tests {
         assert!(err.contains("t.csv: line 1: missing column 'c' (a table needs a,c)"), "{err}");
         let lines: Vec<u64> = file.rows().map(|r| r.unwrap().0).collect();
         assert_eq!(lines, [2, 4]);
+    }
+
+    #[test]
+    fn a_column_named_twice_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.csv");
+        std::fs::write(&path, "doc_id,text, doc_id\na,b,c\n").unwrap();
+        let err = format!("{:#}", CsvFile::open(&path, "manifest").err().expect("refused"));
+        assert!(err.contains("t.csv: line 1: column 'doc_id' appears twice"), "{err}");
+        // Unnamed columns (a trailing comma) are not names.
+        std::fs::write(&path, "doc_id,text,,\na,b,,\n").unwrap();
+        assert!(CsvFile::open(&path, "manifest").is_ok());
     }
 }

@@ -521,6 +521,17 @@ mod tests {
     }
 
     #[test]
+    fn a_sign_or_star_before_a_number_is_text_not_a_bullet() {
+        // Issue 31 item 6: "-5% fall" lost its minus sign as if "-" were a list bullet.
+        let raw = "-5% fall in defence spending was reported.\n\n*3 times the budget of 2015.\n\n- A real bullet item.\n\n\u{2043}9. A bullet before a numbered item.\n";
+        let cleaned = LineRules::plain().clean(raw);
+        assert_eq!(
+            cleaned.text,
+            "-5% fall in defence spending was reported.\n\n*3 times the budget of 2015.\n\nA real bullet item.\n\n9. A bullet before a numbered item."
+        );
+    }
+
+    #[test]
     fn cuts_a_cjk_outlet_prefix_from_an_english_title() {
         let cleaned = LineRules::plain().clean("《环球时报》:王广涛等:Japan’s security dilemma amid US unpredictability\n");
         assert_eq!(cleaned.text, "Japan’s security dilemma amid US unpredictability");

@@ -238,10 +238,12 @@ fn list_marker(s: &str) -> Option<(Marker, usize)> {
         };
         (marker, label_end + punct.len())
     };
-    // A marker stands alone before the item: "-5%", "3.5" and "a.m." are not markers. A bullet
-    // may touch a number ("⁃9. The first item").
+    // A marker stands alone before the item: "-5%", "*3 times", "3.5" and "a.m." are not
+    // markers. A bullet may touch a numbered item's own marker ("⁃9. The first item").
     let rest = &s[len..];
-    let touching_number = matches!(marker, Marker::Bullet(_)) && rest.starts_with(|c: char| c.is_ascii_digit());
+    let touching_number = matches!(marker, Marker::Bullet(_))
+        && rest.starts_with(|c: char| c.is_ascii_digit())
+        && matches!(list_marker(rest), Some((Marker::Number(..), _)));
     (rest.is_empty() || rest.starts_with(char::is_whitespace) || touching_number).then_some((marker, len))
 }
 
