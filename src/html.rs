@@ -229,6 +229,17 @@ pub fn render(dir: &Path) -> Result<String> {
     }
     let eval_path = dir.join("eval.csv");
     let eval = if eval_path.is_file() { Some(read_rows(&eval_path)?) } else { None };
+    if let Some(rows) = &eval {
+        // A damaged eval.csv would print blank or wrong figures: every value is a number, or
+        // empty where a figure is undefined.
+        require(rows, &eval_path, &["task", "metric", "label", "predicted", "value"])?;
+        for (i, r) in rows.iter().enumerate() {
+            let v = cell(r, "value");
+            if !v.is_empty() && !v.parse::<f64>().is_ok_and(f64::is_finite) {
+                anyhow::bail!("{}: record {}: value '{v}' is not a number", eval_path.display(), i + 1);
+            }
+        }
+    }
     let target = run["config"]["target"]["name"].as_str().unwrap_or("the target").to_string();
     let docs_json = run["documents"].as_array().cloned().unwrap_or_default();
     let doc_index: HashMap<String, usize> =
@@ -249,6 +260,12 @@ pub fn render(dir: &Path) -> Result<String> {
     let mut spans: Vec<Vec<Span>> = (0..shown).map(|_| Vec::new()).collect();
     for (row, record) in reader.deserialize::<SentenceRow>().enumerate() {
         let s = record.with_context(|| format!("{}: record {}: malformed", sentences_path.display(), row + 1))?;
+        // A damaged probability would drop the sentence from the evidence without a word.
+        for (name, v) in [("p_favor", &s.p_favor), ("p_against", &s.p_against), ("p_none", &s.p_none)] {
+            if !v.parse::<f64>().is_ok_and(|p| (0.0..=1.0).contains(&p)) {
+                anyhow::bail!("{}: record {}: {name} '{v}' is not a probability", sentences_path.display(), row + 1);
+            }
+        }
         n_sentences += 1;
         match s.stance.as_str() {
             "favor" => n_favor += 1,
@@ -289,14 +306,21 @@ pub fn render(dir: &Path) -> Result<String> {
         }
     }
 
+    let profiles_path = dir.join("profiles.csv");
+    let count = |p: &Row, column: &str| -> Result<usize> {
+        let v = cell(p, column);
+        v.parse().with_context(|| {
+            format!("{}: {} '{}': {column} '{v}' is not a count", profiles_path.display(), cell(p, "level"), cell(p, "key"))
+        })
+    };
     let mut groups = Vec::new();
     let mut documents_plot = Vec::new();
     for p in &profiles {
         let mut unit = Unit {
             key: cell(p, "key").to_string(),
             level: cell(p, "level").to_string(),
-            n_documents: cell(p, "n_documents").parse().unwrap_or(0),
-            n_sentences: cell(p, "n_sentences").parse().unwrap_or(0),
+            n_documents: count(p, "n_documents")?,
+            n_sentences: count(p, "n_sentences")?,
             index: interval(p, "stance_index"),
             adjusted: interval(p, "adjusted_stance_index"),
             toward_favor: Vec::new(),

@@ -1658,3 +1658,65 @@ fn an_output_that_is_an_input_is_refused_and_the_input_kept() {
         assert_eq!(&std::fs::read(path).unwrap(), bytes, "{} was changed", path.display());
     }
 }
+
+#[test]
+fn report_refuses_a_damaged_run_folder_naming_the_cell() {
+    // Issue 31 item 9: a damaged probability dropped its sentence, a damaged eval.csv printed
+    // blank figures, both with exit 0.
+    let (_, out, _) = seed_runs();
+    let dir = tempfile::tempdir().unwrap();
+    let copy_run = || {
+        let copy = dir.path().join("run");
+        let _ = std::fs::remove_dir_all(&copy);
+        std::fs::create_dir_all(copy.join("cleaned")).unwrap();
+        for sub in ["", "cleaned"] {
+            for entry in std::fs::read_dir(out.join(sub)).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_file() {
+                    std::fs::copy(&path, copy.join(sub).join(path.file_name().unwrap())).unwrap();
+                }
+            }
+        }
+        copy
+    };
+    let edit = |path: &Path, from: &str, to: &str| {
+        let text = std::fs::read_to_string(path).unwrap();
+        assert!(text.contains(from), "{from} not in {}", path.display());
+        std::fs::write(path, text.replacen(from, to, 1)).unwrap();
+    };
+    let copy = copy_run();
+    assert_ok(&stance(&["report", copy.to_str().unwrap()]));
+    // The second record's p_favor (its line is the file's third; stance,p_favor follow the text).
+    let rows = read_csv(&copy.join("sentences.csv"));
+    let cell = format!(",{},{},", rows[1]["stance"], rows[1]["p_favor"]);
+    let text = std::fs::read_to_string(copy.join("sentences.csv")).unwrap();
+    let mut lines: Vec<String> = text.lines().map(String::from).collect();
+    assert!(lines[2].contains(&cell), "{}", lines[2]);
+    lines[2] = lines[2].replacen(&cell, &format!(",{},-5,", rows[1]["stance"]), 1);
+    std::fs::write(copy.join("sentences.csv"), lines.join("\n") + "\n").unwrap();
+    assert_one_line_error(&stance(&["report", copy.to_str().unwrap()]), "sentences.csv: record 2: p_favor '-5' is not a probability");
+    let copy = copy_run();
+    std::fs::write(copy.join("eval.csv"), "task,metric,label,predicted,value\nstance,macro_f1,,,zero point five\n").unwrap();
+    assert_one_line_error(&stance(&["report", copy.to_str().unwrap()]), "eval.csv: record 1: value 'zero point five' is not a number");
+    let copy = copy_run();
+    edit(&copy.join("profiles.csv"), "\ngroup,academic,1,", "\ngroup,academic,one,");
+    assert_one_line_error(&stance(&["report", copy.to_str().unwrap()]), "profiles.csv: group 'academic': n_documents 'one' is not a count");
+}
+
+#[test]
+fn a_run_on_sentence_is_labelled_from_its_first_8_kib_and_counted() {
+    // Issue 31 item 15: a 0.4-1 MB "sentence" took minutes (the tokenizer's cost grows faster
+    // than its length); the models read its first 8 KiB, and run.json counts it.
+    let dir = tempfile::tempdir().unwrap();
+    let words = ["defence", "budget", "Japan", "rose", "and", "the", "cabinet", "said"];
+    let long: String = (0..60_000).map(|i| words[i % words.len()]).collect::<Vec<_>>().join(" ");
+    std::fs::write(dir.path().join("long.txt"), format!("Tokyo raised its defence budget.\n\n{long}.\n")).unwrap();
+    std::fs::write(dir.path().join("m.csv"), "doc_id,path,outlet,group\nlong,long.txt,O,G\n").unwrap();
+    let out = dir.path().join("out");
+    assert_ok(&stance(&["run", "--manifest", dir.path().join("m.csv").to_str().unwrap(), "--out", out.to_str().unwrap()]));
+    let run: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("run.json")).unwrap()).unwrap();
+    assert_eq!(run["counts"]["sentences"], 2);
+    assert_eq!(run["counts"]["sentences_cut_for_the_model"], 1);
+    let rows = read_csv(&out.join("sentences.csv"));
+    assert!(rows[1]["text"].len() > 300_000, "the sentence itself is kept whole in sentences.csv");
+}

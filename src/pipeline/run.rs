@@ -653,6 +653,8 @@ fn finish(
             "stance": count(STANCE_LABELS, Probs::stance_label),
             "sentiment": count(SENTIMENT_LABELS, Probs::sentiment_label),
             "entity_mentions": mentions,
+            // Sentences longer than the models read: labelled from their first 8 KiB.
+            "sentences_cut_for_the_model": rows.iter().filter(|r| r.end - r.start > stance_model::encoder::MAX_TEXT_BYTES).count(),
             "target_sentiment": SENTIMENT_LABELS
                 .iter()
                 .map(|l| (*l, rows.iter().filter(|r| r.probs.target_sentiment_label() == Some(*l)).count()))

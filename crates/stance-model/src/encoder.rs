@@ -12,6 +12,28 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use tch::{nn, Device, Kind, Tensor};
 
+/// The most bytes of one text the models read. The encoder sees at most 512 word pieces, and
+/// prose of 512 pieces takes about 3 KB, while tokenizing a run-on "sentence" of a megabyte
+/// whole costs time that grows faster than its length (10× for 4× the bytes, measured). Longer
+/// texts are cut here, at the last space before the limit; `stance run` counts them in
+/// run.json (`counts.sentences_cut_for_the_model`).
+pub const MAX_TEXT_BYTES: usize = 8192;
+
+/// `text` cut to at most [`MAX_TEXT_BYTES`] bytes (see there).
+pub fn model_text(text: &str) -> &str {
+    if text.len() <= MAX_TEXT_BYTES {
+        return text;
+    }
+    let mut end = MAX_TEXT_BYTES;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    match text[..end].rfind(char::is_whitespace) {
+        Some(space) if space > 0 => &text[..space],
+        _ => &text[..end],
+    }
+}
+
 /// The files of an encoder folder.
 pub const MODEL_FILES: [&str; 3] = ["model.safetensors", "config.json", "vocab.txt"];
 
@@ -125,7 +147,8 @@ impl Encoder {
         if texts.is_empty() {
             return Ok(Tensor::zeros([0, self.hidden], (Kind::Float, Device::Cpu)));
         }
-        let encoded = self.tokenizer.encode_list(texts, self.max_tokens, &TruncationStrategy::LongestFirst, 0);
+        let texts: Vec<&str> = texts.iter().map(|t| model_text(t)).collect();
+        let encoded = self.tokenizer.encode_list(&texts, self.max_tokens, &TruncationStrategy::LongestFirst, 0);
         let width = encoded.iter().map(|e| e.token_ids.len()).max().unwrap_or(0).max(1);
         let mut ids = vec![0i64; texts.len() * width];
         let mut mask = vec![0i64; texts.len() * width];
@@ -149,5 +172,22 @@ impl Encoder {
         }))
         .map_err(|_| Error::Torch("encoder forward pass panicked (libtorch error)".into()))??;
         Ok(pooled)
+    }
+}
+
+#[cfg(test)]
+mod text_limit_tests {
+    use super::*;
+
+    #[test]
+    fn long_texts_are_cut_at_a_space_before_the_limit_and_short_ones_kept() {
+        assert_eq!(model_text("Tokyo acts."), "Tokyo acts.");
+        let words = "défense ".repeat(2000); // 9 bytes a word: 18,000 bytes
+        let cut = model_text(&words);
+        assert!(cut.len() <= MAX_TEXT_BYTES && cut.len() > MAX_TEXT_BYTES - 10, "{}", cut.len());
+        assert!(words.starts_with(cut) && cut.ends_with("défense"), "cut at a space, not inside a word");
+        let unbroken = "é".repeat(MAX_TEXT_BYTES); // two bytes a character, no space
+        let cut = model_text(&unbroken);
+        assert_eq!(cut.len(), MAX_TEXT_BYTES, "on a character boundary");
     }
 }

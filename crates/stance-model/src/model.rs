@@ -3,7 +3,7 @@
 //! (every encoder tensor but the word-piece embeddings, which stay frozen, plus the heads) in
 //! fp16; the rest comes from the base encoder, whose sha256 the model's config pins.
 
-use crate::encoder::{mean_pool, BaseFiles, FileDigest};
+use crate::encoder::{mean_pool, model_text, BaseFiles, FileDigest};
 use crate::fast::{FastBert, Precision};
 use crate::{Error, Result};
 use rust_bert::bert::{BertEmbeddings, BertModel};
@@ -369,7 +369,8 @@ impl CrossEncoder {
 
     /// Tokenizes (target, text) pairs into a padded batch.
     pub fn encode(&self, pairs: &[(&str, &str)]) -> Batch {
-        let encoded = self.tokenizer.encode_pair_list(pairs, self.config.max_tokens, &TruncationStrategy::LongestFirst, 0);
+        let pairs: Vec<(&str, &str)> = pairs.iter().map(|&(a, b)| (model_text(a), model_text(b))).collect();
+        let encoded = self.tokenizer.encode_pair_list(&pairs, self.config.max_tokens, &TruncationStrategy::LongestFirst, 0);
         let width = encoded.iter().map(|e| e.token_ids.len()).max().unwrap_or(1).max(1);
         let n = pairs.len();
         let (mut ids, mut mask, mut types) = (vec![0i64; n * width], vec![0i64; n * width], vec![0i64; n * width]);

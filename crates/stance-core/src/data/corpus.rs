@@ -133,10 +133,42 @@ fn read_line(reader: &mut impl BufRead, path: &Path, line: u64) -> Result<Option
     Ok(Some(bytes))
 }
 
+/// A JSON object whose keys are unique: serde_json keeps the last of a key given twice, which
+/// would choose a document's text or id silently.
+struct UniqueKeys(serde_json::Map<String, serde_json::Value>);
+
+/// The message a record with a key twice gets (also how the error is told apart).
+const TWICE: &str = "appears twice in the record";
+
+impl<'de> serde::Deserialize<'de> for UniqueKeys {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        struct Keys;
+        impl<'de> serde::de::Visitor<'de> for Keys {
+            type Value = UniqueKeys;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut access: A) -> std::result::Result<UniqueKeys, A::Error> {
+                let mut record = serde_json::Map::new();
+                while let Some(key) = access.next_key::<String>()? {
+                    let value = access.next_value()?;
+                    if record.contains_key(&key) {
+                        return Err(serde::de::Error::custom(format!("field '{key}' {TWICE}")));
+                    }
+                    record.insert(key, value);
+                }
+                Ok(UniqueKeys(record))
+            }
+        }
+        deserializer.deserialize_any(Keys)
+    }
+}
+
 fn parse_record(bytes: &[u8], path: &Path, line: u64) -> Result<serde_json::Map<String, serde_json::Value>> {
-    match serde_json::from_slice::<serde_json::Value>(bytes) {
-        Ok(serde_json::Value::Object(record)) => Ok(record),
-        Ok(_) => Err(Error::line(path, line, "not a JSON object")),
+    match serde_json::from_slice::<UniqueKeys>(bytes) {
+        Ok(UniqueKeys(record)) => Ok(record),
+        Err(e) if e.is_data() && e.to_string().contains(TWICE) => Err(Error::line(path, line, e.to_string())),
+        Err(e) if e.is_data() => Err(Error::line(path, line, "not a JSON object")),
         Err(e) => Err(Error::line(path, line, format!("not valid JSON: {e}"))),
     }
 }
@@ -289,6 +321,10 @@ mod tests {
             (format!("{ok}\n{{\"ID\": \"b\"\n"), "line 2: not valid JSON"),
             (format!("{ok}\n[1]\n"), "line 2: not a JSON object"),
             (format!("{ok}\n{ok}\n"), "line 2: id 'a' appears twice"),
+            (
+                "{\"ID\": \"a\", \"content\": \"x.\", \"content\": \"y.\", \"source\": \"S\", \"bias\": \"l\"}\n".to_string(),
+                "line 1: field 'content' appears twice in the record",
+            ),
             ("{\"ID\": \"a\", \"source\": \"S\", \"bias\": \"l\"}\n".to_string(), "line 1: no field 'content' (map it with --field)"),
             ("{\"ID\": \"a\", \"content\": \" \", \"source\": \"S\", \"bias\": \"l\"}\n".to_string(), "line 1: empty 'content'"),
             ("{\"ID\": [1], \"content\": \"x\", \"source\": \"S\", \"bias\": \"l\"}\n".to_string(), "line 1: field 'ID' is not a string"),
