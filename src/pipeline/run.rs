@@ -28,7 +28,7 @@ use stance_core::output::{write_atomic, Staging};
 use stance_core::stats::Bootstrap;
 use stance_core::text::clean::Cleaned;
 use stance_core::text::entity::EntityMatcher;
-use stance_core::text::split::Span;
+use stance_core::text::split::{RuleSplitter, SentenceSplitter, Span};
 use stance_model::label::LabelInput;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::Write;
@@ -80,7 +80,7 @@ pub struct RunSummary {
 
 /// One sentence of a part: its span and exact probabilities (f32 values written as f64, so
 /// they read back bit for bit).
-#[derive(Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 struct PartSentence {
     start: usize,
     end: usize,
@@ -90,7 +90,7 @@ struct PartSentence {
 }
 
 /// One document's labels, as a run keeps them (`parts/STEM.json`).
-#[derive(Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 struct DocPart {
     doc_id: String,
     sha256: String,
@@ -101,6 +101,21 @@ struct DocPart {
     cleaned_bytes: usize,
     mentions: usize,
     sentences: Vec<PartSentence>,
+    /// The sha256 of the part's file as written with this field empty (it is the last field):
+    /// an edited or damaged part is refused by merge and labelled again by a resume, never
+    /// taken as it is. Computed over the bytes, not a re-serialization, which need not give
+    /// the same float digits back.
+    checksum: String,
+}
+
+const BLANK_CHECKSUM: &str = "\"checksum\":\"\"";
+
+/// The part's file: its JSON with the checksum of that JSON written into its last field.
+fn part_json(part: &DocPart) -> Result<String> {
+    let blank = serde_json::to_string(&DocPart { checksum: String::new(), ..part.clone() })?;
+    let at = blank.rfind(BLANK_CHECKSUM).expect("the checksum field is written");
+    let sum = sha256_hex(blank.as_bytes());
+    Ok(format!("{}\"checksum\":\"{sum}\"{}", &blank[..at], &blank[at + BLANK_CHECKSUM.len()..]))
 }
 
 fn to_f64(p: [f32; 3]) -> [f64; 3] {
@@ -119,7 +134,21 @@ impl PartSentence {
 
 fn read_part(path: &Path) -> Result<DocPart> {
     let text = std::fs::read_to_string(path).with_context(|| format!("{}: cannot read", path.display()))?;
-    serde_json::from_str(&text).with_context(|| format!("{}: not a document part", path.display()))
+    let part: DocPart = serde_json::from_str(&text).with_context(|| format!("{}: not a document part", path.display()))?;
+    let written = format!("\"checksum\":\"{}\"", part.checksum);
+    let blank = text.rfind(&written).map(|at| format!("{}{BLANK_CHECKSUM}{}", &text[..at], &text[at + written.len()..]));
+    if blank.is_none_or(|blank| sha256_hex(blank.as_bytes()) != part.checksum) {
+        bail!("{}: edited or damaged since it was written (its checksum does not match): label that document again", path.display());
+    }
+    let probability = |p: &[f64; 3]| p.iter().all(|x| (0.0..=1.0).contains(x));
+    if let Some(i) = part
+        .sentences
+        .iter()
+        .position(|s| !(probability(&s.stance) && probability(&s.sentiment) && s.toward.as_ref().is_none_or(probability)))
+    {
+        bail!("{}: sentence {} has a probability outside 0-1", path.display(), i + 1);
+    }
+    Ok(part)
 }
 
 /// What makes two runs' labels the same: program version, labeler, every model file's sha256,
@@ -364,6 +393,7 @@ pub fn run(settings: &RunSettings) -> Result<RunSummary> {
                 lines_dropped: cleaned.dropped.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
                 cleaned_bytes: cleaned.text.len(),
                 mentions: doc_inputs.iter().filter(|i| i.mention.is_some()).count(),
+                checksum: String::new(),
                 sentences: spans
                     .iter()
                     .zip(doc_probs)
@@ -378,7 +408,7 @@ pub fn run(settings: &RunSettings) -> Result<RunSummary> {
             };
             staging.write(&format!("cleaned/{}.txt", doc.stem), &cleaned.text)?;
             // The part last, and whole: a run killed before this line re-labels the document.
-            write_atomic(&parts_dir.join(format!("{}.json", doc.stem)), serde_json::to_string(&part)?.as_bytes())?;
+            write_atomic(&parts_dir.join(format!("{}.json", doc.stem)), part_json(&part)?.as_bytes())?;
         }
         drop(inputs);
         round.clear();
@@ -577,6 +607,12 @@ fn finish(
         }
         let cleaned_path = staging.path().join(format!("cleaned/{}.txt", d.stem));
         let text = std::fs::read_to_string(&cleaned_path).with_context(|| format!("{}: cannot read", cleaned_path.display()))?;
+        // The spans must be the sentences of the text, every one: a part that lost or shortened
+        // one would lose text without a word.
+        let spans: Vec<Span> = part.sentences.iter().map(|s| s.start..s.end).collect();
+        if spans != RuleSplitter.split(&text) {
+            bail!("{}: its sentences are not those of {}: label that document again", d.part.display(), cleaned_path.display());
+        }
         for (i, s) in part.sentences.iter().enumerate() {
             let sentence =
                 text.get(s.start..s.end).with_context(|| format!("{}: sentence {} is out of its text", d.part.display(), i + 1))?;
@@ -811,9 +847,20 @@ pub fn merge(settings: &MergeSettings) -> Result<(usize, usize)> {
             bail!("{}: document '{}' is filed as '{part_stem}', expected '{stem}'", dir.display(), entry.doc_id);
         }
         let part = dir.join(format!("parts/{stem}.json"));
+        let labelled = read_part(&part)?;
+        // A part dropped in from another run (another target, model or precision) is not this
+        // shard's, whatever its folder.
+        let shard_fingerprint = shards.iter().find(|s| &s.dir == dir).and_then(|s| s.record["fingerprint"].as_str()).unwrap_or_default();
+        if labelled.fingerprint != shard_fingerprint {
+            bail!(
+                "{}: labelled with other models or settings than {} (fingerprint): label that shard again",
+                part.display(),
+                dir.display()
+            );
+        }
         // A JSONL corpus's sha256 covers its texts; a manifest's does not cover the files it lists.
         if entry.record.is_none() {
-            let labelled = read_part(&part)?.sha256;
+            let labelled = labelled.sha256;
             if sha256_file(&entry.path)? != labelled {
                 bail!("{}: changed since {} labelled it: label that shard again", entry.path.display(), dir.display());
             }
