@@ -12,6 +12,7 @@
 use crate::progress::plural;
 use anyhow::{Context, Result};
 use serde::Serialize;
+use stance_core::data::table::unguard;
 use stance_core::measured::TargetCheck;
 use stance_core::output::write_atomic;
 use std::collections::HashMap;
@@ -33,7 +34,8 @@ fn read_rows(path: &Path) -> Result<Vec<Row>> {
         .enumerate()
         .map(|(i, r)| {
             let r = r.with_context(|| format!("{}: record {}: malformed CSV", path.display(), i + 1))?;
-            Ok(headers.iter().map(String::from).zip(r.iter().map(String::from)).collect())
+            // Cells a --csv-safe run guarded are read as they were.
+            Ok(headers.iter().map(String::from).zip(r.iter().map(|c| unguard(c).to_string())).collect())
         })
         .collect()
 }
@@ -259,7 +261,10 @@ pub fn render(dir: &Path) -> Result<String> {
     let mut toward: HashMap<String, (Strongest, Strongest)> = HashMap::new();
     let mut spans: Vec<Vec<Span>> = (0..shown).map(|_| Vec::new()).collect();
     for (row, record) in reader.deserialize::<SentenceRow>().enumerate() {
-        let s = record.with_context(|| format!("{}: record {}: malformed", sentences_path.display(), row + 1))?;
+        let mut s: SentenceRow = record.with_context(|| format!("{}: record {}: malformed", sentences_path.display(), row + 1))?;
+        for key in [&mut s.doc_id, &mut s.outlet, &mut s.group, &mut s.text] {
+            *key = unguard(key).to_string();
+        }
         // A damaged probability would drop the sentence from the evidence without a word.
         for (name, v) in [("p_favor", &s.p_favor), ("p_against", &s.p_against), ("p_none", &s.p_none)] {
             if !v.parse::<f64>().is_ok_and(|p| (0.0..=1.0).contains(&p)) {

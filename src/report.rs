@@ -66,8 +66,9 @@ pub fn label_cells(p: &Probs) -> Vec<String> {
 
 /// A text cell as written: as it is, or with `safe` (`--csv-safe`) a cell a spreadsheet would
 /// read as a formula (starting with `=`, `+`, `-`, `@`, a tab or a carriage return) gets a
-/// leading `'`. Off by default because it changes the text. Only sentence text is guarded:
-/// ids, outlets and groups are the user's own keys and stay exact.
+/// leading `'`. Off by default because it changes the text. Keys (ids, outlets, groups) are
+/// guarded too; this tool's readers take the `'` off again
+/// ([`stance_core::data::table::unguard`]), so eval, sample and report still match them.
 pub fn text_cell(text: &str, safe: bool) -> String {
     if safe && text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{text}")
@@ -99,10 +100,10 @@ pub fn sentences_csv(rows: &[SentenceRow], safe: bool) -> Result<Vec<u8>> {
 /// One line of `sentences.csv`.
 pub fn sentence_record(r: &SentenceRow, safe: bool) -> Vec<String> {
     let mut record = vec![
-        // Keys stay exact: reports, eval and the report page match documents by them.
-        r.doc_id.to_string(),
-        r.outlet.to_string(),
-        r.group.to_string(),
+        // Readers unguard keys, so eval, sample and the page still match documents by them.
+        text_cell(r.doc_id, safe),
+        text_cell(r.outlet, safe),
+        text_cell(r.group, safe),
         r.sentence_id.to_string(),
         r.start.to_string(),
         r.end.to_string(),
@@ -114,7 +115,7 @@ pub fn sentence_record(r: &SentenceRow, safe: bool) -> Vec<String> {
 
 /// `profiles.csv`: one line per profile with its label counts and shares and its indices with
 /// their intervals; cells are empty where a value is undefined or there is no calibration.
-pub fn profiles_csv(profiles: &[Profile]) -> Result<Vec<u8>> {
+pub fn profiles_csv(profiles: &[Profile], safe: bool) -> Result<Vec<u8>> {
     let mut w = csv::Writer::from_writer(Vec::new());
     let mut header: Vec<String> = ["level", "key", "n_documents", "n_sentences"].map(String::from).to_vec();
     let estimate_cols = |name: &str| [name.to_string(), format!("{name}_low"), format!("{name}_high")];
@@ -134,7 +135,7 @@ pub fn profiles_csv(profiles: &[Profile]) -> Result<Vec<u8>> {
     w.write_record(&header)?;
     let estimate = |e: &Estimate| [num(e.value), num(e.low), num(e.high)];
     for p in profiles {
-        let mut record = vec![p.level.to_string(), p.key.clone(), p.n_documents.to_string(), p.n_sentences.to_string()];
+        let mut record = vec![p.level.to_string(), text_cell(&p.key, safe), p.n_documents.to_string(), p.n_sentences.to_string()];
         for (counts, index) in [(&p.stance_counts, &p.stance_index), (&p.sentiment_counts, &p.sentiment_index)] {
             record.extend(counts.iter().map(|c| c.to_string()));
             record.extend(counts.iter().map(|&c| share(c, p.n_sentences)));
@@ -158,7 +159,7 @@ pub fn profiles_csv(profiles: &[Profile]) -> Result<Vec<u8>> {
 
 /// `comparison.csv`: one line per pair of groups, with their stance indices, the difference
 /// and its interval, the JS distance, and the error-adjusted difference when calibrated.
-pub fn comparison_csv(comparisons: &[Comparison]) -> Result<Vec<u8>> {
+pub fn comparison_csv(comparisons: &[Comparison], safe: bool) -> Result<Vec<u8>> {
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record([
         "group_a",
@@ -181,8 +182,8 @@ pub fn comparison_csv(comparisons: &[Comparison]) -> Result<Vec<u8>> {
     for c in comparisons {
         let d = &c.index_difference;
         w.write_record([
-            c.group_a.clone(),
-            c.group_b.clone(),
+            text_cell(&c.group_a, safe),
+            text_cell(&c.group_b, safe),
             c.n_a.to_string(),
             c.n_b.to_string(),
             num(c.index_a),

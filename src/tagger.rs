@@ -9,6 +9,7 @@ use anyhow::{bail, Context, Result};
 use crossterm::event::{self, Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use crossterm::terminal;
 use stance_core::data::table::CsvFile;
+use stance_core::digest::{sha256_file, sha256_hex};
 use stance_core::labels::{SENTIMENT_LABELS, STANCE_LABELS};
 use stance_core::output::write_atomic;
 use std::io::{IsTerminal, Write};
@@ -49,6 +50,9 @@ pub struct Sheet {
     col: Columns,
     /// Stance only: sentiment is neither asked nor needed for a row to count as tagged.
     stance_only: bool,
+    /// The sha256 of the file as last read or written here: a save finds out whether another
+    /// tag session or program wrote the sheet meanwhile, instead of overwriting its tags.
+    on_disk: String,
 }
 
 struct Columns {
@@ -125,7 +129,8 @@ impl Sheet {
         if rows.is_empty() {
             bail!("{origin}: the sheet has no rows");
         }
-        Ok(Self { path: path.to_path_buf(), header, rows, col, stance_only })
+        let on_disk = sha256_file(path)?;
+        Ok(Self { path: path.to_path_buf(), header, rows, col, stance_only, on_disk })
     }
 
     fn is_tagged(&self, i: usize) -> bool {
@@ -143,13 +148,23 @@ impl Sheet {
         (0..self.rows.len()).filter(|&i| self.is_tagged(i)).count()
     }
 
-    fn save(&self) -> Result<()> {
+    /// Writes the sheet, unless someone else wrote it since this session read or wrote it.
+    fn save(&mut self) -> Result<()> {
         let mut w = csv::WriterBuilder::new().from_writer(Vec::new());
         w.write_record(&self.header)?;
         for row in &self.rows {
             w.write_record(row)?;
         }
-        Ok(write_atomic(&self.path, &w.into_inner()?)?)
+        let bytes = w.into_inner()?;
+        if sha256_file(&self.path).ok().as_deref() != Some(self.on_disk.as_str()) {
+            bail!(
+                "{}: changed on disk since this session read it (another stance tag or program wrote it): the last answer was not saved and the file was left as it is; start stance tag again to go on",
+                self.path.display()
+            );
+        }
+        write_atomic(&self.path, &bytes)?;
+        self.on_disk = sha256_hex(&bytes);
+        Ok(())
     }
 }
 
@@ -369,5 +384,27 @@ mod tests {
         std::fs::write(&path, "doc_id,sentence,stance,sentiment\nd,One.,pro,\n").unwrap();
         let err = format!("{:#}", Sheet::read(&path, false).err().unwrap());
         assert!(err.contains("s.csv: line 2: unknown stance label 'pro'"), "{err}");
+    }
+
+    #[test]
+    fn a_sheet_written_by_someone_else_meanwhile_is_not_overwritten() {
+        // Issue 31 item 1: a second session's (or an editor's) tags were lost at the next answer.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.csv");
+        std::fs::write(&path, "doc_id,sentence,stance,sentiment\nd,One.,,\nd,Two.,,\n").unwrap();
+        let (mut first, mut second) = (Sheet::read(&path, false).unwrap(), Sheet::read(&path, false).unwrap());
+        second.rows[1][2] = "favor".into();
+        second.rows[1][3] = "neutral".into();
+        second.save().unwrap();
+        first.rows[0][2] = "none".into();
+        let err = format!("{:#}", first.save().unwrap_err());
+        assert!(err.contains("s.csv: changed on disk since this session read it"), "{err}");
+        let kept = Sheet::read(&path, false).unwrap();
+        assert_eq!((kept.rows[1][2].as_str(), kept.rows[0][2].as_str()), ("favor", ""), "the other session's tag is kept");
+        // A session's own saves do not trip it.
+        second.rows[0][2] = "against".into();
+        second.rows[0][3] = "negative".into();
+        second.save().unwrap();
+        assert_eq!(Sheet::read(&path, false).unwrap().tagged(), 2);
     }
 }

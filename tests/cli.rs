@@ -1008,10 +1008,12 @@ fn assert_spans_point_into_their_own_documents(out: &Path) {
         .iter()
         .map(|d| (d["doc_id"].as_str().unwrap().to_string(), d["cleaned_file"].as_str().unwrap().to_string()))
         .collect();
+    // A --csv-safe run guards cells a spreadsheet would run ('=x); the keys are the documents'.
+    let unguarded = |cell: &str| cell.strip_prefix('\'').filter(|rest| rest.starts_with(['=', '+', '-', '@'])).unwrap_or(cell).to_string();
     for row in read_csv(&out.join("sentences.csv")) {
-        let cleaned = std::fs::read_to_string(out.join(&files[&row["doc_id"]])).unwrap();
+        let cleaned = std::fs::read_to_string(out.join(&files[&unguarded(&row["doc_id"])])).unwrap();
         let (start, end): (usize, usize) = (row["start"].parse().unwrap(), row["end"].parse().unwrap());
-        assert_eq!(&cleaned[start..end], row["text"].trim_start_matches('\''), "{}", row["doc_id"]);
+        assert_eq!(cleaned[start..end], unguarded(&row["text"]), "{}", row["doc_id"]);
     }
 }
 
@@ -1037,7 +1039,32 @@ fn hostile_ids_and_cells_stay_apart_and_bad_folders_fail_before_labelling() {
     assert!(read_csv(&out.join("sentences.csv")).iter().any(|r| r["text"].starts_with("=SUM")), "cells as written by default");
     assert_ok(&stance(&["run", "--manifest", m.to_str().unwrap(), "--out", out.to_str().unwrap(), "--csv-safe"]));
     assert!(read_csv(&out.join("sentences.csv")).iter().any(|r| r["text"].starts_with("'=SUM")), "--csv-safe guards formulas");
-    assert!(read_csv(&out.join("sentences.csv")).iter().any(|r| r["doc_id"] == "=x" && r["outlet"] == "=O"), "keys stay exact");
+    // Keys are guarded too (issue 31 item 12), in every table; this tool's readers take the
+    // guard off, so the page, eval and sample still match them with run.json and the gold.
+    assert!(read_csv(&out.join("sentences.csv")).iter().any(|r| r["doc_id"] == "'=x" && r["outlet"] == "'=O"), "keys guarded");
+    assert!(read_csv(&out.join("profiles.csv")).iter().any(|r| r["key"] == "'=x"), "profile keys guarded");
+    assert!(read_csv(&out.join("profiles.csv")).iter().all(|r| !r["key"].starts_with('=')));
+    let page = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(page.contains("=SUM(A1:A9)") && !page.contains("&#39;=SUM"), "the page shows the text as written");
+    let gold = d.join("gold.csv");
+    std::fs::write(&gold, "doc_id,sentence,stance,sentiment\n=x,=SUM(A1:A9) is not a sentence anyone wrote.,none,neutral\n").unwrap();
+    let evaluated = stance(&[
+        "eval",
+        "--gold",
+        gold.to_str().unwrap(),
+        "--pred",
+        out.join("sentences.csv").to_str().unwrap(),
+        "--out",
+        d.join("eval.csv").to_str().unwrap(),
+    ]);
+    assert_ok(&evaluated);
+    let unmatched = read_csv(&d.join("eval.csv")).into_iter().find(|r| r["metric"] == "unmatched_gold_rows").unwrap();
+    assert_eq!(unmatched["value"], "0", "the gold row on the guarded id and text is matched");
+    let sheet = d.join("sheet.csv");
+    assert_ok(&stance(&["sample", "--run", out.to_str().unwrap(), "--n", "10", "--out", sheet.to_str().unwrap()]));
+    let rows = read_csv(&sheet);
+    assert!(rows.iter().any(|r| r["sentence"].starts_with("=SUM")), "sample reads text back as it was");
+    assert!(rows.iter().all(|r| !r["doc_id"].starts_with('\'') && !r["sentence"].starts_with('\'')));
     assert_spans_point_into_their_own_documents(&out);
 
     // Ids that only differ in case would share a file on a case-insensitive disk.

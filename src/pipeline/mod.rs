@@ -283,13 +283,8 @@ pub fn classify(
         loaded.load_seconds
     );
     for (item, p) in items.iter().zip(&probs) {
-        let mut record: Vec<String> = item
-            .cells
-            .iter()
-            .enumerate()
-            .map(|(k, c)| if k == input.text_column { report::text_cell(c, csv_safe) } else { c.clone() })
-            .collect();
-        record.push(item.target.as_deref().unwrap_or(default_target).to_string());
+        let mut record: Vec<String> = item.cells.iter().map(|c| report::text_cell(c, csv_safe)).collect();
+        record.push(report::text_cell(item.target.as_deref().unwrap_or(default_target), csv_safe));
         record.extend(report::label_cells(p));
         w.write_record(&record)?;
     }

@@ -663,8 +663,8 @@ fn finish(
         let group = keys.first().map_or("", |d| d.2);
         eprintln!("warning: every document is in one group ('{group}'), so comparison.csv has no rows: the corpus's group field names the groups to compare");
     }
-    staging.write("profiles.csv", report::for_excel(report::profiles_csv(&profiles)?, excel))?;
-    staging.write("comparison.csv", report::for_excel(report::comparison_csv(&comparisons)?, excel))?;
+    staging.write("profiles.csv", report::for_excel(report::profiles_csv(&profiles, csv_safe)?, excel))?;
+    staging.write("comparison.csv", report::for_excel(report::comparison_csv(&comparisons, csv_safe)?, excel))?;
     timings["aggregate"] = json!(aggregate_started.elapsed().as_secs_f64());
     timings["total"] = json!(started.elapsed().as_secs_f64());
     let count = |labels: [&'static str; 3], pick: fn(&Probs) -> &'static str| -> BTreeMap<&'static str, usize> {

@@ -5,7 +5,7 @@
 //! set reproducible and its quality a number, not a claim.
 
 use crate::data::gold::normalise;
-use crate::data::table::{field, CsvFile};
+use crate::data::table::{field, unguard, CsvFile};
 use crate::stats::{bootstrap_statistic, Bootstrap, Estimate};
 use crate::{Error, Result};
 use rand::seq::SliceRandom;
@@ -134,11 +134,11 @@ pub fn read_candidates(path: &Path) -> Result<Vec<Candidate>> {
             _ => None,
         };
         out.push(Candidate {
-            doc_id: field(&r, idx[0]).to_string(),
+            doc_id: unguard(field(&r, idx[0])).to_string(),
             sentence_id,
-            outlet: get(outlet),
-            group: get(group),
-            text: field(&r, idx[2]).to_string(),
+            outlet: unguard(&get(outlet)).to_string(),
+            group: unguard(&get(group)).to_string(),
+            text: unguard(field(&r, idx[2])).to_string(),
             p_stance,
             stance: get(stance),
             sentiment: get(sentiment),

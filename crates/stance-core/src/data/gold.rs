@@ -2,7 +2,7 @@
 //! set of errors. Sentences are matched by document and normalised text, so a gold set
 //! survives small splitter changes.
 
-use crate::data::table::{field, CsvFile};
+use crate::data::table::{field, unguard, CsvFile};
 use crate::labels::{SENTIMENT_LABELS, STANCE_LABELS};
 use crate::{Error, Result};
 use std::path::Path;
@@ -115,8 +115,8 @@ pub fn read_predictions(path: &Path) -> Result<Vec<PredRow>> {
             let row = PredRow {
                 stance: parse_label(&STANCE_LABELS, &f[2], "stance", &origin, line)?,
                 sentiment: parse_label(&SENTIMENT_LABELS, &f[3], "sentiment", &origin, line)?,
-                doc_id: f[0].trim().to_string(),
-                text: f[1].clone(),
+                doc_id: unguard(f[0].trim()).to_string(),
+                text: unguard(&f[1]).to_string(),
             };
             let key = (row.doc_id.clone(), row.text.split_whitespace().collect::<Vec<_>>().join(" "));
             match labelled.get(&key) {

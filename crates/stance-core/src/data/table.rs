@@ -7,6 +7,17 @@ use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+/// A cell as written before `--csv-safe` guarded it: a leading `'` before a character a
+/// spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab, carriage return) is taken off.
+/// This tool's readers of its own tables (predictions, sample candidates, the report page) use
+/// it on keys and text, so a guarded run still matches its gold and its run.json.
+pub fn unguard(cell: &str) -> &str {
+    match cell.strip_prefix('\'') {
+        Some(rest) if rest.starts_with(['=', '+', '-', '@', '\t', '\r']) => rest,
+        _ => cell,
+    }
+}
+
 /// Tables larger than this are refused (read with a limit, so a FIFO or device cannot stall).
 pub const MAX_TABLE_BYTES: u64 = 1 << 30;
 
@@ -127,6 +138,15 @@ mod tests {
         assert!(err.contains("t.csv: line 1: missing column 'c' (a table needs a,c)"), "{err}");
         let lines: Vec<u64> = file.rows().map(|r| r.unwrap().0).collect();
         assert_eq!(lines, [2, 4]);
+    }
+
+    #[test]
+    fn guarded_cells_read_back_as_written() {
+        for (cell, read) in
+            [("'=SUM(A1)", "=SUM(A1)"), ("'-5%", "-5%"), ("'@x", "@x"), ("'quoted'", "'quoted'"), ("=raw", "=raw"), ("'", "'")]
+        {
+            assert_eq!(unguard(cell), read, "{cell}");
+        }
     }
 
     #[test]
