@@ -11,7 +11,26 @@ fn main() -> ExitCode {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
-    let args = stance::cli::Args::parse();
+    let args = match stance::cli::Args::try_parse() {
+        Ok(args) => args,
+        Err(e) if !e.use_stderr() || e.kind() == clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => e.exit(),
+        Err(e) => {
+            // A usage error is one line and exit 1, like every other error; the usage block it
+            // would print is what --help shows.
+            let text = e.to_string();
+            let message: Vec<&str> =
+                text.lines().take_while(|l| !l.starts_with("Usage:")).map(str::trim).filter(|l| !l.is_empty()).collect();
+            let mut line = String::new();
+            for part in message {
+                if !line.is_empty() {
+                    line.push_str(if line.ends_with(':') { " " } else { "; " });
+                }
+                line.push_str(part);
+            }
+            eprintln!("{line} (--help lists the options)");
+            return ExitCode::FAILURE;
+        }
+    };
     match stance::commands::execute(args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -684,13 +684,14 @@ fn sample_writes_a_stratified_sheet_with_context_that_never_repeats_gold() {
     }
     assert!(rows.iter().all(|r| r["stance"].is_empty() && !r["title"].is_empty()), "{rows:?}");
     assert!(rows.iter().any(|r| !r["previous"].is_empty()) && !rows[0].contains_key("model_stance"));
-    // Every seed sentence is in the seed gold: excluding it leaves nothing to choose.
+    // Every seed sentence is in the seed gold: excluding it leaves nothing to choose, which is
+    // an error rather than a header-only sheet (issue 31).
     let excluded = dir.path().join("sheet-excluded.csv");
     let mut args: Vec<&str> = args.to_vec();
     args.extend(["--exclude", "eval/gold/seeds.csv"]);
     *args.iter_mut().find(|a| a.ends_with("sheet-stratified.csv")).unwrap() = excluded.to_str().unwrap();
-    assert_ok(&stance(&args));
-    assert!(read_csv(&excluded).is_empty());
+    assert_one_line_error(&stance(&args), "no sentence fits --strategy stratified with these options (after --exclude and --within)");
+    assert!(!excluded.exists());
 }
 
 #[test]
@@ -1746,4 +1747,24 @@ fn a_run_on_sentence_is_labelled_from_its_first_8_kib_and_counted() {
     assert_eq!(run["counts"]["sentences_cut_for_the_model"], 1);
     let rows = read_csv(&out.join("sentences.csv"));
     assert!(rows[1]["text"].len() > 300_000, "the sentence itself is kept whole in sentences.csv");
+}
+
+#[test]
+fn usage_errors_are_one_line_and_a_sample_of_nothing_writes_nothing() {
+    // Issue 31, "also decide": usage errors exited 2 with a usage block; README promises one
+    // line and exit 1 for every error.
+    let output = stance(&["run", "--bogus"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert_one_line_error(
+        &output,
+        "unexpected argument '--bogus' found; tip: a similar argument exists: '--corpus' (--help lists the options)",
+    );
+    assert_one_line_error(&stance(&["train"]), "the following required arguments were not provided: --data <FILE>; --out <DIR> (--help");
+    assert!(stance(&["--help"]).status.success(), "help is not an error");
+    // A sample that selects nothing is an error, not a header-only sheet.
+    let (dir, out, _) = seed_runs();
+    let sheet = dir.path().join("nothing.csv");
+    let args = ["sample", "--run", out.to_str().unwrap(), "--strategy", "documents", "--focus", "zzqqxx", "--out", sheet.to_str().unwrap()];
+    assert_one_line_error(&stance(&args), "no sentence fits --strategy documents with these options");
+    assert!(!sheet.exists());
 }

@@ -33,6 +33,13 @@ pub fn execute(a: SampleArgs) -> Result<()> {
     };
     let within = if a.within.is_empty() { None } else { Some(read_excluded(&a.within)?) };
     let chosen = sample(&candidates, &spec, &excluded, within.as_ref(), other.as_ref())?;
+    if chosen.is_empty() {
+        anyhow::bail!(
+            "{}: no sentence fits --strategy {} with these options (after --exclude and --within): no sheet written",
+            a.run.display(),
+            format!("{:?}", a.strategy).to_lowercase()
+        );
+    }
     let titles = run_titles(&a.run)?;
     write_atomic(&a.out, &sheet_csv(&candidates, &chosen, &titles, a.with_model)?)?;
     let docs: std::collections::HashSet<&str> = chosen.iter().map(|&i| candidates[i].doc_id.as_str()).collect();
