@@ -387,6 +387,58 @@ mod tests {
     }
 
     #[test]
+    fn arbitrary_sheets_are_read_or_refused_in_one_line_naming_the_file() {
+        // Issue 31's fuzz bar: the tag sheet reader, fed sheets built from CSV pieces, labels
+        // and bytes, never panics; a refusal names the file; a sheet it reads saves back whole.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sheet.csv");
+        let pieces = [
+            "doc_id",
+            "sentence",
+            "stance",
+            "sentiment",
+            "target",
+            ",",
+            "\n",
+            "\r\n",
+            "\"",
+            "favor",
+            "none",
+            "pro",
+            "\u{feff}",
+            "Tokyo.",
+            " ",
+            "\0",
+            "é",
+        ];
+        let mut state = 0x5eedu64;
+        let mut below = |n: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % n as u64) as usize
+        };
+        for case in 0..3000 {
+            let mut text = String::from(if case % 2 == 0 { "doc_id,sentence,stance,sentiment\n" } else { "" });
+            for _ in 0..below(40) {
+                text.push_str(pieces[below(pieces.len())]);
+            }
+            std::fs::write(&path, &text).unwrap();
+            match Sheet::read(&path, case % 3 == 0) {
+                Ok(mut sheet) => {
+                    let rows = sheet.rows.len();
+                    sheet.save().unwrap();
+                    assert_eq!(Sheet::read(&path, case % 3 == 0).unwrap().rows.len(), rows, "case {case}: {text:?}");
+                }
+                Err(e) => {
+                    let message = format!("{e:#}");
+                    assert!(message.contains("sheet.csv") && !message.contains('\n'), "case {case}: {text:?}: {message}");
+                }
+            }
+        }
+    }
+
+    #[test]
     fn a_sheet_written_by_someone_else_meanwhile_is_not_overwritten() {
         // Issue 31 item 1: a second session's (or an editor's) tags were lost at the next answer.
         let dir = tempfile::tempdir().unwrap();

@@ -898,3 +898,68 @@ fn short(v: &Value) -> String {
         s
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A small seeded generator (xorshift), so this crate needs no random-number dependency.
+    struct Xorshift(u64);
+    impl Xorshift {
+        fn below(&mut self, n: usize) -> usize {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            (self.0 % n as u64) as usize
+        }
+    }
+
+    #[test]
+    fn the_part_reader_never_takes_a_damaged_part_and_never_panics() {
+        // Issue 31's fuzz bar: the part reader, fed parts cut, spliced and bit-flipped, and
+        // pieces of JSON, fails with its file named, or reads a part whose checksum holds.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("d.json");
+        let sentence = PartSentence { start: 0, end: 5, stance: [0.25, 0.25, 0.5], sentiment: [0.1, 0.8, 0.1], toward: None };
+        let part = DocPart {
+            doc_id: "d".into(),
+            sha256: "ab".into(),
+            fingerprint: "f".into(),
+            lines_total: 1,
+            lines_kept: 1,
+            lines_dropped: BTreeMap::new(),
+            cleaned_bytes: 6,
+            mentions: 0,
+            sentences: vec![sentence.clone(), PartSentence { start: 6, end: 9, ..sentence }],
+            checksum: String::new(),
+        };
+        let good = part_json(&part).unwrap();
+        std::fs::write(&path, &good).unwrap();
+        assert_eq!(read_part(&path).unwrap().sentences.len(), 2, "a whole part reads back");
+        let pieces = ["{", "}", "[", "]", ",", ":", "\"", "0.5", "-5", "1e400", "null", "\"checksum\":\"\"", "\u{feff}", "\n"];
+        let mut rng = Xorshift(0x5eed);
+        for case in 0..3000 {
+            let mut bytes = good.clone().into_bytes();
+            match case % 3 {
+                0 => bytes.truncate(rng.below(bytes.len())),
+                1 => {
+                    let at = rng.below(bytes.len());
+                    bytes[at] ^= 1 << rng.below(8);
+                }
+                _ => {
+                    let at = rng.below(bytes.len());
+                    let piece = pieces[rng.below(pieces.len())].as_bytes();
+                    bytes.splice(at..at, piece.iter().copied());
+                }
+            }
+            std::fs::write(&path, &bytes).unwrap();
+            match read_part(&path) {
+                Ok(_) => assert_eq!(bytes, good.as_bytes(), "case {case}: a changed part was taken"),
+                Err(e) => {
+                    let message = format!("{e:#}");
+                    assert!(message.contains("d.json") && !message.contains('\n'), "case {case}: {message}");
+                }
+            }
+        }
+    }
+}
