@@ -244,7 +244,8 @@ fn read_calibration(files: &[PathBuf]) -> Result<Option<CalibrationGold>> {
             );
         }
         for row in read_gold(path)? {
-            let key = (row.doc_id.clone(), row.sentence.split_whitespace().collect::<Vec<_>>().join(" "));
+            // Sentences match as eval matches them.
+            let key = (row.doc_id.clone(), stance_core::data::gold::normalise(&row.sentence));
             if let Some((first, line)) = seen_rows.insert(key, (path, row.line)) {
                 bail!(
                     "{}: line {}: the same sentence of '{}' as {} line {line}: a calibration row may be given once",

@@ -228,7 +228,7 @@ pub fn sample(
             for i in eligible {
                 let c = &candidates[i];
                 let Some((text, label)) = other.get(&(c.doc_id.clone(), c.sentence_id)) else { continue };
-                if text.split_whitespace().ne(c.text.split_whitespace()) {
+                if normalise(text) != normalise(&c.text) {
                     return Err(Error::invalid(format!(
                         "--other-run's sentence {} of '{}' is not this run's (\"{}\" vs \"{}\"): the runs must be of the same corpus, cleaned alike",
                         c.sentence_id,

@@ -118,7 +118,7 @@ pub fn read_predictions(path: &Path) -> Result<Vec<PredRow>> {
                 doc_id: unguard(f[0].trim()).to_string(),
                 text: unguard(&f[1]).to_string(),
             };
-            let key = (row.doc_id.clone(), row.text.split_whitespace().collect::<Vec<_>>().join(" "));
+            let key = (row.doc_id.clone(), normalise(&row.text));
             match labelled.get(&key) {
                 Some(&(first, stance, sentiment)) if (stance, sentiment) != (row.stance, row.sentiment) => {
                     return Err(Error::line(
