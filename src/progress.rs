@@ -28,10 +28,7 @@ macro_rules! say {
     };
 }
 
-/// "1 sentence", "2 sentences".
-pub fn plural(n: usize, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
-}
+pub use stance_report::plural;
 
 /// A progress bar on stderr counting `unit`, hidden when stderr is not a terminal or `show`
 /// is false.

@@ -16,6 +16,6 @@ pub fn execute(a: ClassifyArgs) -> Result<()> {
         None => pipeline::read_lines(std::io::stdin().lock())?,
     };
     let csv = pipeline::classify(&input, a.target.as_deref(), &config, &model, a.csv_safe)?;
-    std::io::stdout().lock().write_all(&crate::report::for_excel(csv, a.excel))?;
+    std::io::stdout().lock().write_all(&stance_report::tables::for_excel(csv, a.excel))?;
     Ok(())
 }

@@ -47,7 +47,7 @@ pub fn execute(a: EvalArgs) -> Result<()> {
             // A run folder's report gains the evaluation (when eval.csv is written there).
             let run_dir = pred.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
             if run_dir.join("run.json").is_file() && out.parent() == pred.parent() {
-                crate::html::write(run_dir)?;
+                stance_report::page::write(run_dir)?;
                 println!("{} updated with the evaluation", run_dir.join("report.html").display());
             }
         }

@@ -13,7 +13,7 @@ pub fn execute(a: ReportArgs) -> Result<()> {
     // The page is rebuilt from the run's own files; report.html itself is the one it replaces.
     let read = ["sentences.csv", "profiles.csv", "comparison.csv", "run.json", "eval.csv", "cleaned"].map(|name| a.run.join(name));
     stance_core::output::refuse_to_overwrite_inputs(&out, &read.iter().map(|p| p.as_path()).collect::<Vec<_>>())?;
-    let html = crate::html::render(&a.run)?;
+    let html = stance_report::page::render(&a.run)?;
     write_atomic(&out, html.as_bytes())?;
     crate::say!("report written to {}", out.display());
     Ok(())

@@ -12,8 +12,8 @@ pub fn execute(a: TagArgs) -> Result<()> {
         None => resolve::config(None)?.0.target.name,
     };
     let options =
-        crate::tagger::TagOptions { annotator: &annotator, show_model: a.show_model, target: &target, stance_only: a.stance_only };
-    let (tagged, total) = crate::tagger::run(&a.sheet, &options)?;
+        stance_report::tagger::TagOptions { annotator: &annotator, show_model: a.show_model, target: &target, stance_only: a.stance_only };
+    let (tagged, total) = stance_report::tagger::run(&a.sheet, &options)?;
     crate::say!("{tagged} of {total} rows of {} tagged", a.sheet.display());
     Ok(())
 }

@@ -7,7 +7,6 @@ mod run;
 pub use run::{merge, run, MergeSettings, RunSettings, RunSummary};
 
 use crate::progress::{plural, progress_bar};
-use crate::report;
 use anyhow::{bail, Context, Result};
 use serde::Serialize;
 use stance_core::config::Config;
@@ -20,6 +19,7 @@ use stance_core::text::split::{RuleSplitter, SentenceSplitter, Span};
 use stance_model::encoder::{sha256_file, Encoder, FileDigest};
 use stance_model::label::{CrossEncoderLabeler, LabelInput, Labeler, SentimentSource, ZeroShotLabeler};
 use stance_model::model::CrossEncoder;
+use stance_report::tables;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 use tch::Device;
@@ -251,7 +251,7 @@ pub fn classify(
     let items = &input.items;
     let mut w = csv::Writer::from_writer(Vec::new());
     // An input column named like an output column keeps its cells under `input_NAME`.
-    let outputs: Vec<&str> = std::iter::once("target_used").chain(report::LABEL_COLUMNS).collect();
+    let outputs: Vec<&str> = std::iter::once("target_used").chain(tables::LABEL_COLUMNS).collect();
     let mut header: Vec<String> =
         input.header.iter().map(|h| if outputs.contains(&h.as_str()) { format!("input_{h}") } else { h.clone() }).collect();
     header.extend(outputs.iter().map(|c| c.to_string()));
@@ -283,9 +283,9 @@ pub fn classify(
         loaded.load_seconds
     );
     for (item, p) in items.iter().zip(&probs) {
-        let mut record: Vec<String> = item.cells.iter().map(|c| report::text_cell(c, csv_safe)).collect();
-        record.push(report::text_cell(item.target.as_deref().unwrap_or(default_target), csv_safe));
-        record.extend(report::label_cells(p));
+        let mut record: Vec<String> = item.cells.iter().map(|c| tables::text_cell(c, csv_safe)).collect();
+        record.push(tables::text_cell(item.target.as_deref().unwrap_or(default_target), csv_safe));
+        record.extend(tables::label_cells(p));
         w.write_record(&record)?;
     }
     Ok(w.into_inner()?)

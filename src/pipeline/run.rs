@@ -13,7 +13,6 @@
 
 use super::{load_labeler, prepare_entry, LoadedLabeler, ModelSettings, RUN_FILES};
 use crate::progress::progress_bar;
-use crate::report;
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -30,6 +29,7 @@ use stance_core::text::clean::Cleaned;
 use stance_core::text::entity::EntityMatcher;
 use stance_core::text::split::{RuleSplitter, SentenceSplitter, Span};
 use stance_model::label::LabelInput;
+use stance_report::tables;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -50,9 +50,9 @@ pub struct RunSettings {
     /// Gold-format files that measure the labeller's errors, for the error-adjusted profiles
     /// (none: raw profiles only).
     pub calibration: Vec<PathBuf>,
-    /// Guard text cells against spreadsheet formulas ([`report::text_cell`]).
+    /// Guard text cells against spreadsheet formulas ([`tables::text_cell`]).
     pub csv_safe: bool,
-    /// Begin each CSV with a UTF-8 byte-order mark ([`report::for_excel`]).
+    /// Begin each CSV with a UTF-8 byte-order mark ([`tables::for_excel`]).
     pub excel: bool,
     /// Leave out (and record) documents that cannot be read instead of stopping.
     pub skip_bad: bool,
@@ -596,7 +596,7 @@ fn finish(
         file.write_all("\u{feff}".as_bytes())?;
     }
     let mut w = csv::Writer::from_writer(file);
-    w.write_record(report::sentence_columns())?;
+    w.write_record(tables::sentence_columns())?;
     // Only keys and probabilities stay in memory for the profiles; text is streamed.
     let mut rows: Vec<SentenceRow> = Vec::new();
     let mut documents_json = Vec::with_capacity(docs.len());
@@ -628,7 +628,7 @@ fn finish(
                 text: "",
                 probs: s.probs(),
             };
-            w.write_record(report::sentence_record(&SentenceRow { text: sentence, ..kept }, csv_safe))?;
+            w.write_record(tables::sentence_record(&SentenceRow { text: sentence, ..kept }, csv_safe))?;
             rows.push(kept);
         }
         mentions += part.mentions;
@@ -664,8 +664,8 @@ fn finish(
         let group = keys.first().map_or("", |d| d.2);
         eprintln!("warning: every document is in one group ('{group}'), so comparison.csv has no rows: the corpus's group field names the groups to compare");
     }
-    staging.write("profiles.csv", report::for_excel(report::profiles_csv(&profiles, csv_safe)?, excel))?;
-    staging.write("comparison.csv", report::for_excel(report::comparison_csv(&comparisons, csv_safe)?, excel))?;
+    staging.write("profiles.csv", tables::for_excel(tables::profiles_csv(&profiles, csv_safe)?, excel))?;
+    staging.write("comparison.csv", tables::for_excel(tables::comparison_csv(&comparisons, csv_safe)?, excel))?;
     timings["aggregate"] = json!(aggregate_started.elapsed().as_secs_f64());
     timings["total"] = json!(started.elapsed().as_secs_f64());
     let count = |labels: [&'static str; 3], pick: fn(&Probs) -> &'static str| -> BTreeMap<&'static str, usize> {
@@ -717,7 +717,7 @@ fn finish(
         }
     }
     staging.write("run.json", serde_json::to_string_pretty(&run_json)? + "\n")?;
-    staging.write("report.html", crate::html::render(staging.path())?)?;
+    staging.write("report.html", stance_report::page::render(staging.path())?)?;
     Ok(rows.len())
 }
 

@@ -4,22 +4,12 @@
 //! time ([`read_entry`]), so memory does not grow with the corpus. Shards ([`Shard`]) split a
 //! corpus by a hash of each `doc_id`, so adding documents never moves the others.
 
+pub use crate::data::manifest::JsonlRecord;
 use crate::data::manifest::{read_manifest_with, read_text, DocEntry, Document, MAX_DOCUMENT_BYTES};
 use crate::{Error, IoContext, Result};
 use std::collections::HashSet;
 use std::io::{BufRead, Read, Seek};
 use std::path::{Path, PathBuf};
-
-/// Where a document's text lies in a JSONL corpus.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct JsonlRecord {
-    /// 1-based line number.
-    pub line: u64,
-    /// Byte offset of the line.
-    pub offset: u64,
-    /// Length of the line in bytes.
-    pub len: u64,
-}
 
 /// Which JSON field holds each document property.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

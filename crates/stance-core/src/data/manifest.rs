@@ -19,6 +19,17 @@ pub const OPTIONAL_COLUMNS: [&str; 3] = ["title", "date", "url"];
 /// is almost certainly the wrong file.
 pub const MAX_DOCUMENT_BYTES: u64 = 32 * 1024 * 1024;
 
+/// Where a document's text lies in a JSONL corpus.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct JsonlRecord {
+    /// 1-based line number.
+    pub line: u64,
+    /// Byte offset of the line.
+    pub offset: u64,
+    /// Length of the line in bytes.
+    pub len: u64,
+}
+
 /// One manifest record; `path` is resolved relative to the manifest's folder.
 #[derive(Debug, Clone, Serialize)]
 pub struct DocEntry {
@@ -39,7 +50,7 @@ pub struct DocEntry {
     /// Where its text is inside a JSONL corpus (`path` is then the JSONL file); None for a
     /// manifest's text file.
     #[serde(skip)]
-    pub record: Option<crate::data::corpus::JsonlRecord>,
+    pub record: Option<JsonlRecord>,
 }
 
 /// Reads and checks a manifest CSV, every document file included.

@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 
 /// The annotation guide, target-neutral: `{target}` and `{target_definition}` are filled in for
 /// the row's target and shown on `?`.
-const GUIDE: &str = include_str!("../docs/annotation-guide.md");
+const GUIDE: &str = include_str!("../../../docs/annotation-guide.md");
 
 /// What the shipped default target covers (the shared guide's wording).
 const JAPAN_DEFINITION: &str = "\"Japan's rearmament\" means Japan's military build-up in the broad sense: higher defence \

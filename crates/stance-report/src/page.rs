@@ -9,7 +9,7 @@
 //! plot and stacked share bars) are drawn as SVG here, which is simpler than a charting
 //! crate for two plots of a few rows each.
 
-use crate::progress::plural;
+use crate::plural;
 use anyhow::{Context, Result};
 use serde::Serialize;
 use stance_core::data::table::unguard;
